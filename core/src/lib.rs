@@ -1,0 +1,21 @@
+//! tollgate-core: every policy decision of the gateway as pure functions over data.
+//!
+//! No I/O, no clock, no randomness: callers (the edge in workerd, the origin in tokio)
+//! pass inputs, state and `now` in and get a decision out, so every rule here is
+//! tested natively and behaves the same on wasm32.
+
+pub mod api_key;
+pub mod credential;
+pub mod edge_auth;
+pub mod forward;
+pub mod ids;
+pub mod key_cache;
+pub mod problem;
+pub mod route;
+pub mod snapshot;
+
+pub use api_key::{ApiKey, KeyHash};
+pub use ids::{ApiId, ConsumerId, KeyId, PlanId};
+pub use problem::{Problem, ProblemKind};
+pub use route::RouteTable;
+pub use snapshot::{ApiRoute, AuthPolicy, ConfigSnapshot, KeyRecord, KeyStatus};

@@ -1,0 +1,84 @@
+//! The config snapshot the origin publishes and the edge routes by, and the key record
+//! the origin answers a key look-up with. Both cross the edge↔origin boundary as JSON.
+
+use crate::{ApiId, ConsumerId, KeyHash, KeyId, PlanId};
+use serde::{Deserialize, Serialize};
+
+/// Everything the edge needs to route and authorise, versioned so the edge can ask
+/// "changed since version N?" with an ETag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigSnapshot {
+    /// Increases on every change that affects the edge (including revocations).
+    pub version: u64,
+    pub apis: Vec<ApiRoute>,
+    /// Hashes of keys revoked recently (the delta feed): the edge drops them from its
+    /// caches on the next refresh, so a revoked key stops within the refresh window even
+    /// when it is cached in the isolate or in KV.
+    #[serde(default)]
+    pub revoked: Vec<KeyHash>,
+}
+
+impl ConfigSnapshot {
+    /// The ETag that names this version.
+    pub fn etag(&self) -> String {
+        etag_for_version(self.version)
+    }
+}
+
+/// The ETag for a snapshot version.
+pub fn etag_for_version(version: u64) -> String {
+    format!("\"v{version}\"")
+}
+
+/// One API as the edge sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiRoute {
+    pub id: ApiId,
+    pub name: String,
+    /// Path prefix at the edge, e.g. `/weather` (no trailing slash; `/` is not allowed).
+    pub base_path: String,
+    /// Where requests go, e.g. `http://127.0.0.1:9090/v1`.
+    pub upstream_url: String,
+    #[serde(default)]
+    pub auth: AuthPolicy,
+}
+
+/// How callers of an API authenticate.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum AuthPolicy {
+    /// A tollgate API key in `Authorization: Bearer` or `X-API-Key`.
+    #[default]
+    Key,
+    /// No authentication: a public pass-through route.
+    None,
+    /// A JWT verified against a JWKS.
+    Jwt {
+        jwks_url: String,
+        issuer: String,
+        audience: String,
+    },
+}
+
+/// Whether a key may still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+}
+
+/// What the origin knows about one key, found by its hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub key_id: KeyId,
+    pub key_hash: KeyHash,
+    pub consumer_id: ConsumerId,
+    pub api_id: ApiId,
+    #[serde(default)]
+    pub plan_id: Option<PlanId>,
+    pub status: KeyStatus,
+    /// Unix milliseconds after which the key no longer works.
+    #[serde(default)]
+    pub expires_at_ms: Option<u64>,
+}
