@@ -6,6 +6,9 @@
 
 use crate::credential::CredentialSource;
 
+/// Largest total size of request headers the edge accepts (431 above it).
+pub const MAX_REQUEST_HEADER_BYTES: usize = 32 * 1024;
+
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
     "keep-alive",

@@ -1,1 +1,33 @@
-//! placeholder
+//! tollgate-edge: the Cloudflare Worker that runs tollgate's request pipeline.
+//!
+//! Only the `#[event]` entry point and wiring live here; each binding has its own module
+//! and every decision comes from `tollgate-core`. Pure parts (the isolate caches) are
+//! compiled natively too so they are unit-tested without workerd.
+
+pub mod isolate_cache;
+
+#[cfg(target_arch = "wasm32")]
+mod config;
+#[cfg(target_arch = "wasm32")]
+mod coordinator;
+#[cfg(target_arch = "wasm32")]
+mod key_store;
+#[cfg(target_arch = "wasm32")]
+mod origin_client;
+#[cfg(target_arch = "wasm32")]
+mod pipeline;
+#[cfg(target_arch = "wasm32")]
+mod problem_response;
+#[cfg(target_arch = "wasm32")]
+mod proxy;
+#[cfg(target_arch = "wasm32")]
+mod snapshot_store;
+
+#[cfg(target_arch = "wasm32")]
+pub use coordinator::ConfigCoordinator;
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+async fn fetch(req: worker::Request, env: worker::Env, _ctx: worker::Context) -> worker::Result<worker::Response> {
+    pipeline::handle(req, &env).await
+}

@@ -1,1 +1,23 @@
-fn main() {}
+//! The `tollgate` binary: parses the command line and hands over to the library.
+
+use clap::Parser;
+use tollgate_origin::cli::{Cli, Command};
+use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = Config::from_env()?;
+            let app = Application::build(config).await?;
+            println!("tollgate origin listening on http://{}", app.local_addr());
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::DemoUpstream { addr } => demo_upstream::run(&addr, shutdown_signal()).await,
+    }
+}

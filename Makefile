@@ -1,0 +1,48 @@
+# tollgate — the two commands: `make dev` (run everything locally) and `make test` (every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
+
+.PHONY: help dev test tools edge origin lint test-rust test-e2e bench clean
+
+help:
+	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
+	@echo "make test   install what is missing, run every test (unit, wasm, workerd, PostgreSQL)"
+	@echo "make bench  benchmark direct vs through the edge (needs wrk; installs it)"
+
+tools:
+	@scripts/ensure-tools.sh
+
+edge: tools
+	@scripts/build-edge.sh
+
+origin:
+	$(CARGO) build -p tollgate-origin --bin tollgate
+
+dev: tools edge origin
+	@scripts/dev.sh
+
+lint: tools
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p tollgate-core -p tollgate-edge --target wasm32-unknown-unknown -- -D warnings
+
+test-rust: tools
+	$(CARGO) build -p tollgate-core --target wasm32-unknown-unknown
+	$(CARGO) test --workspace
+
+test-e2e: edge origin
+	$(NODE_TEST) tests/e2e/
+
+test: lint test-rust test-e2e
+
+bench:
+	@scripts/ensure-tools.sh bench
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	@bench/edge-proxy.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf edge/build

@@ -1,0 +1,81 @@
+//! The request pipeline as named phases: limits → route → authenticate → authorise →
+//! forward. Each phase either passes the request on or ends it with a problem.
+
+use crate::config::{now_ms, EdgeConfig};
+use crate::key_store::find_key;
+use crate::problem_response::problem_response;
+use crate::proxy::{forward, Caller};
+use crate::snapshot_store::current_snapshot;
+use tollgate_core::credential::{extract_api_key, CredentialHeaders};
+use tollgate_core::forward::MAX_REQUEST_HEADER_BYTES;
+use tollgate_core::key_cache::authorize_key;
+use tollgate_core::{AuthPolicy, Problem, ProblemKind};
+use worker::{Env, Request, Response};
+
+/// Runs one request through the edge.
+pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
+    match run(&req, env).await {
+        Ok(resp) => Ok(resp),
+        Err(problem) => problem_response(&problem),
+    }
+}
+
+async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
+    let cfg = EdgeConfig::from_env(env).map_err(|missing| {
+        worker::console_error!("edge: {missing} is not set");
+        Problem::new(ProblemKind::Internal, "the edge is not configured; the operator must set its variables")
+    })?;
+    check_limits(req, &cfg)?;
+
+    let snapshot = current_snapshot(env, &cfg).await.ok_or_else(|| {
+        Problem::new(ProblemKind::ServiceUnavailable, "the edge has no configuration yet; retry in a few seconds")
+            .with_retry_after(5)
+    })?;
+    let path = req.path();
+    let route = snapshot
+        .routes
+        .match_path(&path)
+        .ok_or_else(|| Problem::new(ProblemKind::NoRoute, format!("no API is published at `{path}`; check the URL")))?;
+
+    match &route.api.auth {
+        AuthPolicy::None => forward(req, &route, Caller { credential: None, key: None }, &cfg).await,
+        AuthPolicy::Key => {
+            let headers = req.headers();
+            let authorization = headers.get("authorization").ok().flatten();
+            let x_api_key = headers.get("x-api-key").ok().flatten();
+            let (key, source) = extract_api_key(CredentialHeaders {
+                authorization: authorization.as_deref(),
+                x_api_key: x_api_key.as_deref(),
+            })?;
+            let hash = key.hash();
+            if snapshot.revoked.contains(&hash) {
+                return Err(Problem::new(ProblemKind::RevokedCredential, "this key was revoked; create a new key in the portal"));
+            }
+            let record = find_key(env, &cfg, &hash).await?;
+            authorize_key(record.as_ref(), route.api, now_ms())?;
+            forward(req, &route, Caller { credential: Some(source), key: record.as_ref() }, &cfg).await
+        }
+        AuthPolicy::Jwt { .. } => Err(Problem::new(
+            ProblemKind::InvalidCredential,
+            "this API is configured for JWT authentication, which this edge version does not verify yet",
+        )),
+    }
+}
+
+fn check_limits(req: &Request, cfg: &EdgeConfig) -> Result<(), Problem> {
+    let header_bytes: usize = req.headers().entries().map(|(n, v)| n.len() + v.len() + 4).sum();
+    if header_bytes > MAX_REQUEST_HEADER_BYTES {
+        return Err(Problem::new(
+            ProblemKind::HeadersTooLarge,
+            format!("request headers total {header_bytes} bytes; the limit is {MAX_REQUEST_HEADER_BYTES}"),
+        ));
+    }
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > cfg.max_body_bytes) {
+        return Err(Problem::new(
+            ProblemKind::PayloadTooLarge,
+            format!("the request body is larger than the limit of {} bytes", cfg.max_body_bytes),
+        ));
+    }
+    Ok(())
+}

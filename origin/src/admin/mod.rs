@@ -1,0 +1,9 @@
+//! The admin API (`/admin/v1/…`): operators manage APIs, consumers, plans and keys and
+//! read usage. One module per resource; request checks shared by them live in `fields`.
+
+pub mod apis;
+pub mod consumers;
+pub mod fields;
+pub mod keys;
+pub mod plans;
+pub mod usage;

@@ -1,0 +1,63 @@
+//! The origin's HTTP surface in one place: which path goes to which handler, and the
+//! layers (auth, body limit, tracing, problem fallbacks) around them.
+
+use crate::admin::{apis, consumers, keys, plans, usage};
+use crate::db::Db;
+use crate::error::{log_failures, method_not_allowed, no_route};
+use crate::extract::MAX_BODY_BYTES;
+use crate::secrets::{AdminToken, EdgeSecret};
+use crate::{auth, edge_api, health, openapi};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub admin_token: Arc<AdminToken>,
+    pub edge_secret: Arc<EdgeSecret>,
+}
+
+/// The whole origin as a router, ready to serve or to call in tests.
+pub fn app(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/admin/v1/apis", get(apis::list_apis).post(apis::create_api))
+        .route("/admin/v1/apis/{id}", get(apis::get_api))
+        .route(
+            "/admin/v1/consumers",
+            get(consumers::list_consumers).post(consumers::create_consumer),
+        )
+        .route("/admin/v1/consumers/{id}", get(consumers::get_consumer))
+        .route("/admin/v1/plans", get(plans::list_plans).post(plans::create_plan))
+        .route("/admin/v1/plans/{id}", get(plans::get_plan))
+        .route("/admin/v1/keys", get(keys::list_keys).post(keys::create_key))
+        .route("/admin/v1/keys/{id}", get(keys::get_key).delete(keys::revoke_key))
+        .route("/admin/v1/usage", get(usage::get_usage))
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
+    let edge = Router::new()
+        .route("/edge/v1/snapshot", get(edge_api::get_snapshot))
+        .route("/edge/v1/keys/{key_hash}", get(edge_api::get_key_record))
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(from_fn_with_state(state.clone(), auth::require_edge_signature));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .method_not_allowed_fallback(method_not_allowed)
+        .merge(admin)
+        .merge(edge)
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(log_failures))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}

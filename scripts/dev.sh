@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `make dev`: runs the demo upstream, the origin (embedded SQLite) and the edge under
+# `wrangler dev`, seeds a demo API, consumer and key, and prints how to call it.
+# Ctrl-C (or any exit) stops every process this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA_DIR=${TOLLGATE_DATA_DIR:-.tollgate}
+ORIGIN_ADDR=${TOLLGATE_ORIGIN_ADDR:-127.0.0.1:8080}
+EDGE_PORT=${TOLLGATE_EDGE_PORT:-8787}
+UPSTREAM_ADDR=${TOLLGATE_DEMO_UPSTREAM_ADDR:-127.0.0.1:9090}
+BIN=${TOLLGATE_BIN:-target/debug/tollgate}
+mkdir -p "$DATA_DIR"
+export TOLLGATE_DATA_DIR=$DATA_DIR TOLLGATE_ORIGIN_ADDR=$ORIGIN_ADDR
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
+# Secrets: from the environment, else kept in the data dir (generated on first run).
+secret() { # name file
+  local file="$DATA_DIR/$2"
+  if [ ! -s "$file" ]; then (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$file"); fi
+  cat "$file"
+}
+export TOLLGATE_ADMIN_TOKEN=${TOLLGATE_ADMIN_TOKEN:-$(secret admin admin-token)}
+export TOLLGATE_EDGE_SECRET=${TOLLGATE_EDGE_SECRET:-$(secret edge edge-secret)}
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "stopping tollgate…"
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+# Each child gets its own process group, so stopping it stops its children (workerd) too.
+start() { setsid "$@" & pids+=($!); }
+
+wait_http() { # url what
+  for _ in $(seq 1 300); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "error: $2 did not start at $1; see the output above" >&2; exit 1
+}
+
+start "$BIN" demo-upstream --addr "$UPSTREAM_ADDR"
+start "$BIN" serve
+wait_http "http://$UPSTREAM_ADDR/ready" "the demo upstream"
+wait_http "http://$ORIGIN_ADDR/healthz" "the origin"
+
+admin() { # method path [json]
+  curl -sS -X "$1" "http://$ORIGIN_ADDR$2" -H "authorization: Bearer $TOLLGATE_ADMIN_TOKEN" \
+    -H 'content-type: application/json' ${3:+--data "$3"}
+}
+json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(v[process.argv[1]]??"")})' "$1"; }
+
+# Seed once; the demo key is kept in the data dir so every run prints a working curl.
+if [ ! -s "$DATA_DIR/demo-key" ]; then
+  api_id=$(admin POST /admin/v1/apis "{\"name\":\"demo\",\"base_path\":\"/demo\",\"upstream_url\":\"http://$UPSTREAM_ADDR\"}" | json id)
+  consumer_id=$(admin POST /admin/v1/consumers '{"name":"Demo Developer","email":"demo@example.com"}' | json id)
+  [ -n "$api_id" ] && [ -n "$consumer_id" ] || { echo "error: seeding the demo API failed" >&2; exit 1; }
+  (umask 077; admin POST /admin/v1/keys "{\"consumer_id\":\"$consumer_id\",\"api_id\":\"$api_id\"}" | json key > "$DATA_DIR/demo-key")
+fi
+DEMO_KEY=$(cat "$DATA_DIR/demo-key")
+
+start npx wrangler dev --ip 127.0.0.1 --port "$EDGE_PORT" --inspector-port 0 \
+  --persist-to "$DATA_DIR/edge" --show-interactive-dev-session=false \
+  --var "ORIGIN_URL:http://$ORIGIN_ADDR" --var "EDGE_SECRET:$TOLLGATE_EDGE_SECRET"
+for _ in $(seq 1 600); do
+  curl -s -o /dev/null "http://127.0.0.1:$EDGE_PORT/" 2>/dev/null && break
+  sleep 0.1
+done
+
+cat <<BANNER
+
+  tollgate is running
+    edge      http://127.0.0.1:$EDGE_PORT      (wrangler dev, workerd)
+    origin    http://$ORIGIN_ADDR      (admin API, /openapi.json, /healthz)
+    upstream  http://$UPSTREAM_ADDR      (demo echo service)
+    data      $DATA_DIR
+
+  admin token  $TOLLGATE_ADMIN_TOKEN
+  demo key     $DEMO_KEY
+
+  try it:
+    curl -H "Authorization: Bearer $DEMO_KEY" http://127.0.0.1:$EDGE_PORT/demo/hello?name=tollgate
+
+  Ctrl-C stops everything.
+BANNER
+wait -n "${pids[@]}"
+echo "a tollgate process exited; stopping the rest" >&2

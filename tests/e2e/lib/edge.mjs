@@ -1,0 +1,40 @@
+// Starts the built edge worker (edge/build) inside workerd through Miniflare, with the
+// same bindings wrangler.toml declares. One fresh edge per test file: ~0.3 s.
+import { Miniflare } from "miniflare";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const buildDir = path.join(root, "edge/build");
+
+export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {} }) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: path.join(buildDir, "index.js"),
+    modulesRoot: buildDir,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-01",
+    bindings: {
+      ORIGIN_URL: originUrl,
+      EDGE_SECRET: edgeSecret,
+      REFRESH_SECS: String(refreshSecs),
+      ...vars,
+    },
+    kvNamespaces: ["TOLLGATE_KV"],
+    durableObjects: { CONFIG_COORDINATOR: { className: "ConfigCoordinator", useSQLite: true } },
+    ...(persistDir ? { kvPersist: path.join(persistDir, "kv"), durableObjectsPersist: path.join(persistDir, "do") } : {}),
+    cf: false,
+    host: "127.0.0.1",
+    port: 0,
+  });
+  const url = await mf.ready;
+  return {
+    url: url.toString().replace(/\/$/, ""),
+    async stop() {
+      await mf.dispose();
+    },
+  };
+}
