@@ -16,6 +16,8 @@ pub struct EdgeConfig {
     pub upstream_timeout_ms: u64,
     /// How long the edge waits for the origin.
     pub origin_timeout_ms: u64,
+    /// How many `ConfigCoordinator` replicas share the isolates' snapshot polls.
+    pub coordinator_shards: u64,
     /// Largest request body accepted (by Content-Length), in bytes.
     pub max_body_bytes: u64,
 }
@@ -41,6 +43,7 @@ impl EdgeConfig {
             refresh_ms: number(env, "REFRESH_SECS", 10).max(1) * 1_000,
             upstream_timeout_ms: number(env, "UPSTREAM_TIMEOUT_SECS", 30).max(1) * 1_000,
             origin_timeout_ms: number(env, "ORIGIN_TIMEOUT_MS", 3_000).max(100),
+            coordinator_shards: number(env, "COORDINATOR_SHARDS", 4).clamp(1, 64),
             max_body_bytes: number(env, "MAX_BODY_BYTES", 10 * 1024 * 1024),
         })
     }

@@ -1,11 +1,11 @@
-//! The isolate's view of the config snapshot: held in memory, refreshed from the
-//! `ConfigCoordinator` at most once per half refresh window, falling back to the KV mirror
+//! The isolate's view of the config snapshot: held in memory, refreshed from one of
+//! the `ConfigCoordinator` replicas at most once per half refresh window, falling back to the KV mirror
 //! when the coordinator cannot answer and nothing is held yet.
 
 use crate::config::{now_ms, EdgeConfig};
 use crate::coordinator::KV_SNAPSHOT_KEY;
 use crate::isolate_cache::RoutedSnapshot;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use tollgate_core::ConfigSnapshot;
 use worker::Env;
@@ -17,6 +17,21 @@ pub const COORDINATOR_BINDING: &str = "CONFIG_COORDINATOR";
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<RoutedSnapshot>>> = const { RefCell::new(None) };
+    /// Which coordinator replica this isolate asks, picked once per isolate so the load
+    /// of many isolates spreads over `COORDINATOR_SHARDS` objects.
+    static SHARD: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+fn coordinator_name(shards: u64) -> String {
+    let shard = SHARD.with(|s| match s.get() {
+        Some(n) => n,
+        None => {
+            let n = now_ms() % shards.max(1);
+            s.set(Some(n));
+            n
+        }
+    });
+    format!("config-{shard}")
 }
 
 /// The snapshot to route by, or `None` when this edge has never had one.
@@ -28,7 +43,7 @@ pub async fn current_snapshot(env: &Env, cfg: &EdgeConfig) -> Option<Rc<RoutedSn
             return held;
         }
     }
-    match ask_coordinator(env, held.as_ref().map(|s| s.version)).await {
+    match ask_coordinator(env, &coordinator_name(cfg.coordinator_shards), held.as_ref().map(|s| s.version)).await {
         Ok(Some(snapshot)) => Some(install(snapshot, now)),
         Ok(None) => {
             if let Some(s) = &held {
@@ -57,10 +72,10 @@ fn install(snapshot: ConfigSnapshot, now: u64) -> Rc<RoutedSnapshot> {
 }
 
 /// `Ok(None)` means the version we hold is current.
-async fn ask_coordinator(env: &Env, have: Option<u64>) -> Result<Option<ConfigSnapshot>, String> {
+async fn ask_coordinator(env: &Env, name: &str, have: Option<u64>) -> Result<Option<ConfigSnapshot>, String> {
     let stub = env
         .durable_object(COORDINATOR_BINDING)
-        .and_then(|ns| ns.get_by_name("global"))
+        .and_then(|ns| ns.get_by_name(name))
         .map_err(|e| e.to_string())?;
     let url = match have {
         Some(v) => format!("https://coordinator/snapshot?have={v}"),
