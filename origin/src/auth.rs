@@ -24,7 +24,10 @@ pub async fn require_admin(
         .and_then(bearer_token)
         .ok_or(AppError::MissingAdminToken)?;
     if !state.admin_token.matches(presented) {
-        tracing::warn!(path = request.uri().path(), "admin request with a wrong token");
+        tracing::warn!(
+            path = request.uri().path(),
+            "admin request with a wrong token"
+        );
         return Err(AppError::WrongAdminToken);
     }
     Ok(next.run(request).await)

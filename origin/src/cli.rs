@@ -32,7 +32,10 @@ mod tests {
     #[test]
     fn serve_is_the_default_and_demo_upstream_takes_an_address() {
         assert!(Cli::parse_from(["tollgate"]).command.is_none());
-        assert!(matches!(Cli::parse_from(["tollgate", "serve"]).command, Some(Command::Serve)));
+        assert!(matches!(
+            Cli::parse_from(["tollgate", "serve"]).command,
+            Some(Command::Serve)
+        ));
         match Cli::parse_from(["tollgate", "demo-upstream", "--addr", "127.0.0.1:1"]).command {
             Some(Command::DemoUpstream { addr }) => assert_eq!(addr, "127.0.0.1:1"),
             other => panic!("unexpected {other:?}"),

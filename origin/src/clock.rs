@@ -54,7 +54,10 @@ pub fn calendar_month(now_ms: i64) -> (i64, i64) {
         Month::December => (date.year() + 1, Month::January),
         m => (date.year(), m.next()),
     };
-    (first(date.year(), date.month()), first(next_year, next_month))
+    (
+        first(date.year(), date.month()),
+        first(next_year, next_month),
+    )
 }
 
 #[cfg(test)]
@@ -67,7 +70,10 @@ mod tests {
         let ms = 1_740_787_200_123; // 2025-03-01T00:00:00.123Z
         assert_eq!(format_rfc3339(ms), "2025-03-01T00:00:00.123Z");
         assert_eq!(parse_rfc3339("2025-03-01T00:00:00.123Z"), Some(ms));
-        assert_eq!(parse_rfc3339("2025-03-01T01:00:00+01:00"), Some(1_740_787_200_000));
+        assert_eq!(
+            parse_rfc3339("2025-03-01T01:00:00+01:00"),
+            Some(1_740_787_200_000)
+        );
         assert_eq!(parse_rfc3339("next tuesday"), None);
     }
 
@@ -81,7 +87,11 @@ mod tests {
         let (start, end) = calendar_month(december);
         assert_eq!(format_rfc3339(start), "2024-12-01T00:00:00Z");
         assert_eq!(format_rfc3339(end), "2025-01-01T00:00:00Z");
-        assert_eq!(calendar_month(start), (start, end), "the first instant belongs to its month");
+        assert_eq!(
+            calendar_month(start),
+            (start, end),
+            "the first instant belongs to its month"
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<(Config, Vec<Generated>)> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let data_dir = PathBuf::from(var("TOLLGATE_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+        let data_dir =
+            PathBuf::from(var("TOLLGATE_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
         let addr = var("TOLLGATE_ORIGIN_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
         let database_url =
             var("TOLLGATE_DATABASE_URL").unwrap_or_else(|| default_database_url(&data_dir));
@@ -97,7 +98,10 @@ mod tests {
         let lookup = |k: &str| env.get(k).cloned();
         let (config, generated) = Config::from_lookup(lookup).unwrap();
         assert_eq!(config.addr, "127.0.0.1:8080");
-        assert_eq!(config.database_url, format!("sqlite://{data_dir}/tollgate.db"));
+        assert_eq!(
+            config.database_url,
+            format!("sqlite://{data_dir}/tollgate.db")
+        );
         assert_eq!(generated.len(), 2);
         let (again, generated) = Config::from_lookup(lookup).unwrap();
         assert!(generated.is_empty());

@@ -67,7 +67,10 @@ fn prepare_sqlite(url: &str) -> anyhow::Result<String> {
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_owned());
     }
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(match query {
@@ -93,12 +96,18 @@ mod tests {
         let url = format!("sqlite://{}", file.display());
         assert_eq!(prepare_sqlite(&url).unwrap(), format!("{url}?mode=rwc"));
         assert!(file.parent().unwrap().is_dir());
-        assert_eq!(prepare_sqlite(&format!("{url}?mode=ro")).unwrap(), format!("{url}?mode=ro"));
+        assert_eq!(
+            prepare_sqlite(&format!("{url}?mode=ro")).unwrap(),
+            format!("{url}?mode=ro")
+        );
         assert_eq!(
             prepare_sqlite(&format!("{url}?cache=shared")).unwrap(),
             format!("{url}?cache=shared&mode=rwc")
         );
-        assert_eq!(prepare_sqlite("sqlite::memory:").unwrap(), "sqlite::memory:");
+        assert_eq!(
+            prepare_sqlite("sqlite::memory:").unwrap(),
+            "sqlite::memory:"
+        );
     }
 
     #[tokio::test]
@@ -107,9 +116,15 @@ mod tests {
         let url = format!("sqlite://{}/t.db", dir.path().display());
         let db = connect(&url).await.unwrap();
         ping(&db).await.unwrap();
-        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&db).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&db)
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
-        let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(&db).await.unwrap();
+        let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&db)
+            .await
+            .unwrap();
         assert_eq!(fk, 1);
         let (version,): (i64,) = sqlx::query_as("SELECT version FROM config_version")
             .fetch_one(&db)

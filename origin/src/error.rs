@@ -70,7 +70,7 @@ impl AppError {
                 Problem::new(K::ValidationFailed, format!("`{field}`: {detail}")).with_field(field)
             }
             AppError::NotFound { what, id } => {
-                Problem::new(K::NotFound, format!("no {what} has the id `{id}`"))
+                Problem::new(K::NotFound, format!("{what} `{id}` does not exist"))
             }
             AppError::NoRoute => Problem::new(
                 K::NotFound,
@@ -118,11 +118,13 @@ pub struct FailureCause(pub Arc<String>);
 
 /// Renders any problem with the right status, media type and `Retry-After`.
 pub fn problem_response(problem: &Problem) -> Response {
-    let status =
-        StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, problem.to_json()).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
     if let Some(seconds) = problem.retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
@@ -134,7 +136,9 @@ impl IntoResponse for AppError {
         let mut response = problem_response(&self.problem());
         if let Some(cause) = self.cause() {
             let text = format!("{cause:#}");
-            response.extensions_mut().insert(FailureCause(Arc::new(text)));
+            response
+                .extensions_mut()
+                .insert(FailureCause(Arc::new(text)));
         }
         response
     }
@@ -170,9 +174,14 @@ mod tests {
         let err = AppError::Unexpected(anyhow::anyhow!("password=hunter2 connection refused"));
         let response = err.into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            PROBLEM_CONTENT_TYPE
+        );
         assert!(response.extensions().get::<FailureCause>().is_some());
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("hunter2"), "{text}");
         let problem: Problem = serde_json::from_str(&text).unwrap();

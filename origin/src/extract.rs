@@ -51,12 +51,17 @@ fn shape_error(error: serde_path_to_error::Error<serde_json::Error>) -> AppError
     let message = without_position(inner);
     let path = error.path().to_string();
     let parent = (path != ".").then_some(path);
-    // serde reports missing and unknown members at their parent; name the member itself.
+    // serde reports a missing member at its parent; name the member itself.
     let member = ["missing field `", "unknown field `"]
         .iter()
         .find_map(|p| message.strip_prefix(p))
-        .and_then(|rest| rest.split('`').next());
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned);
     match (parent, member) {
+        // Unknown members are already in the path; missing ones are not.
+        (Some(path), Some(member)) if path == member || path.ends_with(&format!(".{member}")) => {
+            AppError::invalid(path, message)
+        }
         (Some(parent), Some(member)) => AppError::invalid(format!("{parent}.{member}"), message),
         (None, Some(member)) => AppError::invalid(member, message),
         (Some(parent), None) => AppError::invalid(parent, message),
@@ -142,11 +147,21 @@ mod tests {
         assert_eq!(field_of("{\"name\": \"x\"} trailing"), (400, None));
         assert_eq!(field_of("{}"), (422, Some("name".into())));
         assert_eq!(field_of("{\"name\": 5}"), (422, Some("name".into())));
-        assert_eq!(field_of("{\"name\": \"x\", \"nmae\": 1}"), (422, Some("nmae".into())));
-        assert_eq!(field_of("{\"name\": \"x\", \"inner\": {}}"), (422, Some("inner.count".into())));
+        assert_eq!(
+            field_of("{\"name\": \"x\", \"nmae\": 1}"),
+            (422, Some("nmae".into()))
+        );
+        assert_eq!(
+            field_of("{\"name\": \"x\", \"inner\": {}}"),
+            (422, Some("inner.count".into()))
+        );
         assert_eq!(
             field_of("{\"name\": \"x\", \"inner\": {\"count\": -1}}"),
             (422, Some("inner.count".into()))
+        );
+        assert_eq!(
+            field_of("{\"name\": \"x\", \"inner\": {\"count\": 1, \"extra\": 2}}"),
+            (422, Some("inner.extra".into()))
         );
         assert_eq!(field_of("[]"), (422, Some("body".into())));
         assert!(parse_json::<Sample>(b"{\"name\": \"x\"}").is_ok());

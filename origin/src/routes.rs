@@ -26,17 +26,29 @@ pub struct AppState {
 /// The whole origin as a router, ready to serve or to call in tests.
 pub fn app(state: AppState) -> Router {
     let admin = Router::new()
-        .route("/admin/v1/apis", get(apis::list_apis).post(apis::create_api))
+        .route(
+            "/admin/v1/apis",
+            get(apis::list_apis).post(apis::create_api),
+        )
         .route("/admin/v1/apis/{id}", get(apis::get_api))
         .route(
             "/admin/v1/consumers",
             get(consumers::list_consumers).post(consumers::create_consumer),
         )
         .route("/admin/v1/consumers/{id}", get(consumers::get_consumer))
-        .route("/admin/v1/plans", get(plans::list_plans).post(plans::create_plan))
+        .route(
+            "/admin/v1/plans",
+            get(plans::list_plans).post(plans::create_plan),
+        )
         .route("/admin/v1/plans/{id}", get(plans::get_plan))
-        .route("/admin/v1/keys", get(keys::list_keys).post(keys::create_key))
-        .route("/admin/v1/keys/{id}", get(keys::get_key).delete(keys::revoke_key))
+        .route(
+            "/admin/v1/keys",
+            get(keys::list_keys).post(keys::create_key),
+        )
+        .route(
+            "/admin/v1/keys/{id}",
+            get(keys::get_key).delete(keys::revoke_key),
+        )
         .route("/admin/v1/usage", get(usage::get_usage))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
@@ -44,7 +56,10 @@ pub fn app(state: AppState) -> Router {
         .route("/edge/v1/snapshot", get(edge_api::get_snapshot))
         .route("/edge/v1/keys/{key_hash}", get(edge_api::get_key_record))
         .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(from_fn_with_state(state.clone(), auth::require_edge_signature));
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            auth::require_edge_signature,
+        ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/openapi.json", get(openapi::openapi_json))

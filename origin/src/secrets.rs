@@ -84,7 +84,10 @@ pub fn load_or_generate(
     from_env: Option<String>,
     file: &Path,
 ) -> anyhow::Result<(String, SecretSource)> {
-    if let Some(value) = from_env.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+    if let Some(value) = from_env
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
         return Ok((value, SecretSource::Environment));
     }
     match std::fs::read_to_string(file) {
@@ -135,9 +138,15 @@ mod tests {
         assert_eq!(source, SecretSource::Generated);
         assert_eq!(first.len(), 64);
         let (again, source) = load_or_generate(Some("  ".into()), &file).unwrap();
-        assert_eq!((again.as_str(), source), (first.as_str(), SecretSource::File));
+        assert_eq!(
+            (again.as_str(), source),
+            (first.as_str(), SecretSource::File)
+        );
         let (env, source) = load_or_generate(Some("from-env".into()), &file).unwrap();
-        assert_eq!((env.as_str(), source), ("from-env", SecretSource::Environment));
+        assert_eq!(
+            (env.as_str(), source),
+            ("from-env", SecretSource::Environment)
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -27,12 +27,14 @@ pub fn text(field: &str, value: &str) -> Result<String, AppError> {
 /// receives mail is for the portal's sign-up to find out.
 pub fn email(field: &str, value: &str) -> Result<String, AppError> {
     let value = text(field, value)?;
-    let well_formed = value
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'))
-        && !value.chars().any(char::is_whitespace);
+    let well_formed = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.contains('@')
+    }) && !value.chars().any(char::is_whitespace);
     if !well_formed {
-        return Err(AppError::invalid(field, "must be an email address like `dev@example.com`"));
+        return Err(AppError::invalid(
+            field,
+            "must be an email address like `dev@example.com`",
+        ));
     }
     Ok(value)
 }
@@ -41,14 +43,19 @@ pub fn email(field: &str, value: &str) -> Result<String, AppError> {
 /// `/` is dropped since the edge appends the request path to it.
 pub fn http_url(field: &str, value: &str) -> Result<String, AppError> {
     let trimmed = value.trim();
-    let url = url::Url::parse(trimmed).map_err(|e| {
-        AppError::invalid(field, format!("must be an absolute http(s) URL ({e})"))
-    })?;
+    let url = url::Url::parse(trimmed)
+        .map_err(|e| AppError::invalid(field, format!("must be an absolute http(s) URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(AppError::invalid(field, "must be an absolute http(s) URL like `https://api.example.com/v1`"));
+        return Err(AppError::invalid(
+            field,
+            "must be an absolute http(s) URL like `https://api.example.com/v1`",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(AppError::invalid(field, "must not have a query string or fragment"));
+        return Err(AppError::invalid(
+            field,
+            "must not have a query string or fragment",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(AppError::invalid(field, "must not carry credentials"));
@@ -115,17 +122,41 @@ mod tests {
     #[test]
     fn emails_need_a_local_part_and_a_domain() {
         assert!(email("email", "dev@example.com").is_ok());
-        for bad in ["dev", "@example.com", "dev@localhost", "d ev@example.com", "a@b@c.d"] {
+        for bad in [
+            "dev",
+            "@example.com",
+            "dev@localhost",
+            "d ev@example.com",
+            "a@b@c.d",
+        ] {
             assert_eq!(field(email("email", bad)), "email", "{bad}");
         }
     }
 
     #[test]
     fn upstream_urls_are_absolute_http() {
-        assert_eq!(http_url("u", "http://127.0.0.1:9090/").unwrap(), "http://127.0.0.1:9090");
-        assert_eq!(http_url("u", "https://api.example.com/v1").unwrap(), "https://api.example.com/v1");
-        for bad in ["", "/relative", "ftp://x.org", "http://", "https://x.org/?a=1", "http://u:p@x.org", "http://x.org/#f"] {
-            assert_eq!(field(http_url("upstream_url", bad)), "upstream_url", "{bad}");
+        assert_eq!(
+            http_url("u", "http://127.0.0.1:9090/").unwrap(),
+            "http://127.0.0.1:9090"
+        );
+        assert_eq!(
+            http_url("u", "https://api.example.com/v1").unwrap(),
+            "https://api.example.com/v1"
+        );
+        for bad in [
+            "",
+            "/relative",
+            "ftp://x.org",
+            "http://",
+            "https://x.org/?a=1",
+            "http://u:p@x.org",
+            "http://x.org/#f",
+        ] {
+            assert_eq!(
+                field(http_url("upstream_url", bad)),
+                "upstream_url",
+                "{bad}"
+            );
         }
     }
 

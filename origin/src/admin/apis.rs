@@ -1,0 +1,231 @@
+//! APIs in the catalog: what the edge routes (`base_path` → `upstream_url`) and how
+//! callers authenticate. Creating one bumps the config version so edges pick it up.
+
+use crate::admin::fields;
+use crate::clock::{format_rfc3339, now_ms};
+use crate::config_version;
+use crate::core_schemas::{AuthPolicyDoc, ProblemDoc};
+use crate::error::AppError;
+use crate::extract::{Json, Path};
+use crate::ids::new_api_id;
+use crate::routes::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Executor};
+use tollgate_core::{ApiId, ApiRoute, AuthPolicy};
+use utoipa::ToSchema;
+
+/// Body of `POST /admin/v1/apis`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApi {
+    /// Shown in the portal, e.g. `Weather`.
+    pub name: String,
+    /// Path prefix at the edge, e.g. `/weather` (a trailing `/` is dropped).
+    pub base_path: String,
+    /// Absolute http(s) URL requests are forwarded to, e.g. `http://127.0.0.1:9090/v1`.
+    pub upstream_url: String,
+    /// How callers authenticate; `{"type":"key"}` when omitted.
+    #[serde(default)]
+    #[schema(value_type = Option<AuthPolicyDoc>)]
+    pub auth: Option<AuthPolicy>,
+}
+
+/// An API as stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Api {
+    #[schema(value_type = String, example = "api_0f8e9c3b4a5d4e6f8a7b6c5d4e3f2a1b")]
+    pub id: ApiId,
+    pub name: String,
+    pub base_path: String,
+    pub upstream_url: String,
+    #[schema(value_type = AuthPolicyDoc)]
+    pub auth: AuthPolicy,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiRow {
+    id: String,
+    name: String,
+    base_path: String,
+    upstream_url: String,
+    auth_json: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl ApiRow {
+    fn auth(&self) -> Result<AuthPolicy, AppError> {
+        serde_json::from_str(&self.auth_json).map_err(|e| {
+            AppError::Unexpected(
+                anyhow::Error::new(e).context(format!("stored auth of api {}", self.id)),
+            )
+        })
+    }
+
+    fn into_api(self) -> Result<Api, AppError> {
+        Ok(Api {
+            auth: self.auth()?,
+            id: ApiId(self.id),
+            name: self.name,
+            base_path: self.base_path,
+            upstream_url: self.upstream_url,
+            created_at: format_rfc3339(self.created_at),
+            updated_at: format_rfc3339(self.updated_at),
+        })
+    }
+
+    fn into_route(self) -> Result<ApiRoute, AppError> {
+        Ok(ApiRoute {
+            auth: self.auth()?,
+            id: ApiId(self.id),
+            name: self.name,
+            base_path: self.base_path,
+            upstream_url: self.upstream_url,
+        })
+    }
+}
+
+const SELECT_APIS: &str =
+    "SELECT id, name, base_path, upstream_url, auth_json, created_at, updated_at FROM apis";
+
+fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
+    match auth {
+        AuthPolicy::Jwt {
+            jwks_url,
+            issuer,
+            audience,
+        } => Ok(AuthPolicy::Jwt {
+            jwks_url: fields::http_url("auth.jwks_url", &jwks_url)?,
+            issuer: fields::text("auth.issuer", &issuer)?,
+            audience: fields::text("auth.audience", &audience)?,
+        }),
+        other => Ok(other),
+    }
+}
+
+/// Adds an API to the catalog.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/apis",
+    tag = "apis",
+    request_body = CreateApi,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Created", body = Api),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Another API has this base_path", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing or invalid (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_api(
+    State(state): State<AppState>,
+    Json(body): Json<CreateApi>,
+) -> Result<(StatusCode, axum::Json<Api>), AppError> {
+    let name = fields::text("name", &body.name)?;
+    let base_path = fields::base_path("base_path", &body.base_path)?;
+    let upstream_url = fields::http_url("upstream_url", &body.upstream_url)?;
+    let auth = check_auth(body.auth.unwrap_or_default())?;
+    let auth_json = serde_json::to_string(&auth)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding auth")))?;
+    let id = new_api_id();
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO apis (id, name, base_path, upstream_url, auth_json, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id.as_str())
+    .bind(&name)
+    .bind(&base_path)
+    .bind(&upstream_url)
+    .bind(&auth_json)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        if fields::is_unique_violation(&e) {
+            AppError::Conflict(format!(
+                "another API already uses the base_path `{base_path}`"
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    config_version::bump(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(api_id = %id, %base_path, "api created");
+    let api = Api {
+        id,
+        name,
+        base_path,
+        upstream_url,
+        auth,
+        created_at: format_rfc3339(now),
+        updated_at: format_rfc3339(now),
+    };
+    Ok((StatusCode::CREATED, axum::Json(api)))
+}
+
+/// Lists every API, oldest first.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apis",
+    tag = "apis",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "All APIs", body = Vec<Api>),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_apis(State(state): State<AppState>) -> Result<axum::Json<Vec<Api>>, AppError> {
+    let rows: Vec<ApiRow> = sqlx::query_as(&format!("{SELECT_APIS} ORDER BY created_at, id"))
+        .fetch_all(&state.db)
+        .await?;
+    let apis = rows
+        .into_iter()
+        .map(ApiRow::into_api)
+        .collect::<Result<_, _>>()?;
+    Ok(axum::Json(apis))
+}
+
+/// One API by id.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/apis/{id}",
+    tag = "apis",
+    params(("id" = String, Path, description = "API id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The API", body = Api),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No API has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_api(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Api>, AppError> {
+    let row: Option<ApiRow> = sqlx::query_as(&format!("{SELECT_APIS} WHERE id = $1"))
+        .bind(&id)
+        .fetch_optional(&state.db)
+        .await?;
+    let row = row.ok_or(AppError::NotFound { what: "API", id })?;
+    Ok(axum::Json(row.into_api()?))
+}
+
+/// Every API as the edge routes it.
+pub async fn load_routes<'e>(
+    db: impl Executor<'e, Database = Any>,
+) -> Result<Vec<ApiRoute>, AppError> {
+    let rows: Vec<ApiRow> = sqlx::query_as(&format!("{SELECT_APIS} ORDER BY base_path"))
+        .fetch_all(db)
+        .await?;
+    rows.into_iter().map(ApiRow::into_route).collect()
+}

@@ -1,0 +1,143 @@
+//! Consumers: the developers or applications that hold keys and are billed for usage.
+
+use crate::admin::fields;
+use crate::clock::{format_rfc3339, now_ms};
+use crate::core_schemas::ProblemDoc;
+use crate::error::AppError;
+use crate::extract::{Json, Path};
+use crate::ids::new_consumer_id;
+use crate::routes::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tollgate_core::ConsumerId;
+use utoipa::ToSchema;
+
+/// Body of `POST /admin/v1/consumers`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsumer {
+    /// e.g. `Acme Weather App`.
+    pub name: String,
+    /// Contact address, e.g. `dev@acme.example`.
+    pub email: String,
+}
+
+/// A consumer as stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Consumer {
+    #[schema(value_type = String, example = "con_0f8e9c3b4a5d4e6f8a7b6c5d4e3f2a1b")]
+    pub id: ConsumerId,
+    pub name: String,
+    pub email: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ConsumerRow {
+    id: String,
+    name: String,
+    email: String,
+    created_at: i64,
+}
+
+impl From<ConsumerRow> for Consumer {
+    fn from(row: ConsumerRow) -> Consumer {
+        Consumer {
+            id: ConsumerId(row.id),
+            name: row.name,
+            email: row.email,
+            created_at: format_rfc3339(row.created_at),
+        }
+    }
+}
+
+/// Registers a consumer.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/consumers",
+    tag = "consumers",
+    request_body = CreateConsumer,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Created", body = Consumer),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing or invalid (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_consumer(
+    State(state): State<AppState>,
+    Json(body): Json<CreateConsumer>,
+) -> Result<(StatusCode, axum::Json<Consumer>), AppError> {
+    let name = fields::text("name", &body.name)?;
+    let email = fields::email("email", &body.email)?;
+    let id = new_consumer_id();
+    let now = now_ms();
+    sqlx::query("INSERT INTO consumers (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(id.as_str())
+        .bind(&name)
+        .bind(&email)
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+    tracing::info!(consumer_id = %id, "consumer created");
+    let consumer = Consumer {
+        id,
+        name,
+        email,
+        created_at: format_rfc3339(now),
+    };
+    Ok((StatusCode::CREATED, axum::Json(consumer)))
+}
+
+/// Lists every consumer, oldest first.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/consumers",
+    tag = "consumers",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "All consumers", body = Vec<Consumer>),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_consumers(
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<Consumer>>, AppError> {
+    let rows: Vec<ConsumerRow> =
+        sqlx::query_as("SELECT id, name, email, created_at FROM consumers ORDER BY created_at, id")
+            .fetch_all(&state.db)
+            .await?;
+    Ok(axum::Json(rows.into_iter().map(Consumer::from).collect()))
+}
+
+/// One consumer by id.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/consumers/{id}",
+    tag = "consumers",
+    params(("id" = String, Path, description = "Consumer id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The consumer", body = Consumer),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No consumer has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_consumer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Consumer>, AppError> {
+    let row: Option<ConsumerRow> =
+        sqlx::query_as("SELECT id, name, email, created_at FROM consumers WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(&state.db)
+            .await?;
+    let row = row.ok_or(AppError::NotFound {
+        what: "consumer",
+        id,
+    })?;
+    Ok(axum::Json(row.into()))
+}

@@ -1,0 +1,349 @@
+//! API keys: issued to a consumer for one API, shown in plaintext exactly once, stored
+//! only as a SHA-256 hash plus a display prefix. Revoking one bumps the config version
+//! so every edge drops it from its caches on its next refresh.
+
+use crate::admin::fields::{self, Table};
+use crate::clock::{format_rfc3339, now_ms, parse_rfc3339};
+use crate::config_version;
+use crate::core_schemas::ProblemDoc;
+use crate::error::AppError;
+use crate::extract::{Json, Path, Query};
+use crate::ids::new_key_id;
+use crate::routes::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tollgate_core::{ApiId, ApiKey, ConsumerId, KeyId, PlanId};
+use utoipa::{IntoParams, ToSchema};
+
+/// An expiry as RFC 3339 text or unix milliseconds.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Expiry {
+    UnixMillis(i64),
+    Rfc3339(String),
+}
+
+/// Body of `POST /admin/v1/keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub consumer_id: String,
+    pub api_id: String,
+    #[serde(default)]
+    pub plan_id: Option<String>,
+    /// When the key stops working: RFC 3339 (`2030-01-01T00:00:00Z`) or unix milliseconds.
+    #[serde(default)]
+    pub expires_at: Option<Expiry>,
+}
+
+/// The answer to `POST /admin/v1/keys`: the only time `key` is ever shown.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedKey {
+    #[schema(value_type = String, example = "key_0f8e9c3b4a5d4e6f8a7b6c5d4e3f2a1b")]
+    pub id: KeyId,
+    /// The plaintext key (`tg_` + 38 characters). Store it now: it cannot be shown again.
+    pub key: String,
+    /// The key's first characters, shown in listings to tell keys apart.
+    pub prefix: String,
+    #[schema(value_type = String)]
+    pub consumer_id: ConsumerId,
+    #[schema(value_type = String)]
+    pub api_id: ApiId,
+    #[schema(value_type = Option<String>)]
+    pub plan_id: Option<PlanId>,
+    /// `active`.
+    pub status: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
+}
+
+/// A key as listed: never the key, never its hash.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct KeySummary {
+    #[schema(value_type = String)]
+    pub id: KeyId,
+    pub prefix: String,
+    #[schema(value_type = String)]
+    pub consumer_id: ConsumerId,
+    #[schema(value_type = String)]
+    pub api_id: ApiId,
+    #[schema(value_type = Option<String>)]
+    pub plan_id: Option<PlanId>,
+    /// `active` or `revoked`.
+    pub status: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: String,
+    consumer_id: String,
+    api_id: String,
+    plan_id: Option<String>,
+    display_prefix: String,
+    status: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
+impl From<KeyRow> for KeySummary {
+    fn from(row: KeyRow) -> KeySummary {
+        KeySummary {
+            id: KeyId(row.id),
+            prefix: row.display_prefix,
+            consumer_id: ConsumerId(row.consumer_id),
+            api_id: ApiId(row.api_id),
+            plan_id: row.plan_id.map(PlanId),
+            status: row.status,
+            created_at: format_rfc3339(row.created_at),
+            expires_at: row.expires_at.map(format_rfc3339),
+            revoked_at: row.revoked_at.map(format_rfc3339),
+            last_used_at: row.last_used_at.map(format_rfc3339),
+        }
+    }
+}
+
+const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
+     created_at, revoked_at, expires_at, last_used_at FROM keys";
+
+/// A new key from the thread-local CSPRNG (kept out of async code: it is not `Send`).
+fn mint_key() -> ApiKey {
+    let mut rng = rand::thread_rng();
+    ApiKey::generate(|| rng.gen())
+}
+
+fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
+    let at = match expiry {
+        Expiry::UnixMillis(ms) => ms,
+        Expiry::Rfc3339(text) => parse_rfc3339(&text).ok_or_else(|| {
+            AppError::invalid(
+                "expires_at",
+                "must be RFC 3339 (`2030-01-01T00:00:00Z`) or unix milliseconds",
+            )
+        })?,
+    };
+    if at <= now {
+        return Err(AppError::invalid("expires_at", "is in the past"));
+    }
+    Ok(at)
+}
+
+async fn require(state: &AppState, table: Table, field: &str, id: &str) -> Result<(), AppError> {
+    if fields::exists(&state.db, table, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("nothing has the id `{id}`"),
+        ))
+    }
+}
+
+/// Issues a key to a consumer for an API.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/keys",
+    tag = "keys",
+    request_body = CreateKey,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Issued; `key` is shown only in this answer", body = IssuedKey),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing, invalid or names nothing (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_key(
+    State(state): State<AppState>,
+    Json(body): Json<CreateKey>,
+) -> Result<(StatusCode, axum::Json<IssuedKey>), AppError> {
+    let now = now_ms();
+    let expires_at = body
+        .expires_at
+        .map(|e| resolve_expiry(e, now))
+        .transpose()?;
+    require(&state, Table::Consumers, "consumer_id", &body.consumer_id).await?;
+    require(&state, Table::Apis, "api_id", &body.api_id).await?;
+    if let Some(plan_id) = &body.plan_id {
+        require(&state, Table::Plans, "plan_id", plan_id).await?;
+    }
+    let key = mint_key();
+    let id = new_key_id();
+    sqlx::query(
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+    )
+    .bind(id.as_str())
+    .bind(&body.consumer_id)
+    .bind(&body.api_id)
+    .bind(body.plan_id.as_deref())
+    .bind(key.hash().as_str())
+    .bind(key.display_prefix())
+    .bind(now)
+    .bind(expires_at)
+    .execute(&state.db)
+    .await?;
+    tracing::info!(key_id = %id, consumer_id = %body.consumer_id, api_id = %body.api_id, "key issued");
+    let issued = IssuedKey {
+        id,
+        key: key.expose().to_owned(),
+        prefix: key.display_prefix().to_owned(),
+        consumer_id: ConsumerId(body.consumer_id),
+        api_id: ApiId(body.api_id),
+        plan_id: body.plan_id.map(PlanId),
+        status: "active".into(),
+        created_at: format_rfc3339(now),
+        expires_at: expires_at.map(format_rfc3339),
+    };
+    Ok((StatusCode::CREATED, axum::Json(issued)))
+}
+
+/// Filters for `GET /admin/v1/keys`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct KeyFilter {
+    /// Only this consumer's keys (404 if no such consumer).
+    pub consumer_id: Option<String>,
+}
+
+/// Lists keys, oldest first, without plaintext or hashes.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/keys",
+    tag = "keys",
+    params(KeyFilter),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The keys", body = Vec<KeySummary>),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No consumer has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_keys(
+    State(state): State<AppState>,
+    Query(filter): Query<KeyFilter>,
+) -> Result<axum::Json<Vec<KeySummary>>, AppError> {
+    let rows: Vec<KeyRow> = match filter.consumer_id {
+        Some(consumer_id) => {
+            if !fields::exists(&state.db, Table::Consumers, &consumer_id).await? {
+                return Err(AppError::NotFound {
+                    what: "consumer",
+                    id: consumer_id,
+                });
+            }
+            sqlx::query_as(&format!(
+                "{SELECT_KEYS} WHERE consumer_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(consumer_id)
+            .fetch_all(&state.db)
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!("{SELECT_KEYS} ORDER BY created_at, id"))
+                .fetch_all(&state.db)
+                .await?
+        }
+    };
+    Ok(axum::Json(rows.into_iter().map(KeySummary::from).collect()))
+}
+
+/// One key by id (without plaintext or hash).
+#[utoipa::path(
+    get,
+    path = "/admin/v1/keys/{id}",
+    tag = "keys",
+    params(("id" = String, Path, description = "Key id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The key", body = KeySummary),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No key has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_key(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<KeySummary>, AppError> {
+    let row: Option<KeyRow> = sqlx::query_as(&format!("{SELECT_KEYS} WHERE id = $1"))
+        .bind(&id)
+        .fetch_optional(&state.db)
+        .await?;
+    let row = row.ok_or(AppError::NotFound { what: "key", id })?;
+    Ok(axum::Json(row.into()))
+}
+
+/// Revokes a key. Idempotent: revoking a revoked key is another 204 (and changes nothing).
+#[utoipa::path(
+    delete,
+    path = "/admin/v1/keys/{id}",
+    tag = "keys",
+    params(("id" = String, Path, description = "Key id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 204, description = "Revoked (or already revoked)"),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No key has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let mut tx = state.db.begin().await?;
+    let revoked = sqlx::query(
+        "UPDATE keys SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'",
+    )
+    .bind(now_ms())
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        let known = fields::exists(&mut *tx, Table::Keys, &id).await?;
+        tx.rollback().await?;
+        return if known {
+            Ok(StatusCode::NO_CONTENT)
+        } else {
+            Err(AppError::NotFound { what: "key", id })
+        };
+    }
+    config_version::bump(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(key_id = %id, "key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_keys_have_the_core_shape() {
+        let key = mint_key();
+        assert!(ApiKey::parse(key.expose()).is_ok());
+        assert_ne!(key.expose(), mint_key().expose());
+    }
+
+    #[test]
+    fn expiries_are_rfc3339_or_millis_and_in_the_future() {
+        let now = 1_700_000_000_000;
+        assert_eq!(
+            resolve_expiry(Expiry::UnixMillis(now + 1), now).unwrap(),
+            now + 1
+        );
+        let text = Expiry::Rfc3339("2030-01-01T00:00:00Z".into());
+        assert_eq!(resolve_expiry(text, now).unwrap(), 1_893_456_000_000);
+        for bad in [Expiry::UnixMillis(now), Expiry::Rfc3339("tomorrow".into())] {
+            let p = resolve_expiry(bad, now).unwrap_err().problem();
+            assert_eq!(p.field.as_deref(), Some("expires_at"));
+        }
+    }
+}

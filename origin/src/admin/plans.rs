@@ -1,0 +1,268 @@
+//! Plans: the rate limit and quota a key is held to. Stored now; enforced by the edge in
+//! a later change, which is why the limits are kept as JSON the edge can read as is.
+
+use crate::admin::fields;
+use crate::clock::{format_rfc3339, now_ms};
+use crate::core_schemas::ProblemDoc;
+use crate::error::AppError;
+use crate::extract::{Json, Path};
+use crate::ids::new_plan_id;
+use crate::routes::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use tollgate_core::PlanId;
+use utoipa::ToSchema;
+
+/// At most `requests` per `per_seconds`, with bursts up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u64,
+    pub per_seconds: u64,
+    /// Defaults to `requests`.
+    #[serde(default)]
+    pub burst: Option<u64>,
+}
+
+/// How long a quota runs before it resets. `month` is the calendar month (UTC), the same
+/// period usage is billed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPeriod {
+    Hour,
+    Day,
+    Month,
+}
+
+/// At most `requests` per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    pub requests: u64,
+    pub period: QuotaPeriod,
+}
+
+/// Body of `POST /admin/v1/plans`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlan {
+    /// e.g. `Free`.
+    pub name: String,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub quota: Option<Quota>,
+}
+
+/// A plan as stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Plan {
+    #[schema(value_type = String, example = "plan_0f8e9c3b4a5d4e6f8a7b6c5d4e3f2a1b")]
+    pub id: PlanId,
+    pub name: String,
+    pub rate_limit: Option<RateLimit>,
+    pub quota: Option<Quota>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    id: String,
+    name: String,
+    rate_limit_json: Option<String>,
+    quota_json: Option<String>,
+    created_at: i64,
+}
+
+impl PlanRow {
+    fn into_plan(self) -> Result<Plan, AppError> {
+        Ok(Plan {
+            rate_limit: decode(&self.id, "rate limit", self.rate_limit_json.as_deref())?,
+            quota: decode(&self.id, "quota", self.quota_json.as_deref())?,
+            id: PlanId(self.id),
+            name: self.name,
+            created_at: format_rfc3339(self.created_at),
+        })
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    plan_id: &str,
+    what: &str,
+    json: Option<&str>,
+) -> Result<Option<T>, AppError> {
+    json.map(serde_json::from_str).transpose().map_err(|e| {
+        AppError::Unexpected(
+            anyhow::Error::new(e).context(format!("stored {what} of plan {plan_id}")),
+        )
+    })
+}
+
+fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
+    if limit.requests == 0 {
+        return Err(AppError::invalid(
+            "rate_limit.requests",
+            "must be at least 1",
+        ));
+    }
+    if limit.per_seconds == 0 {
+        return Err(AppError::invalid(
+            "rate_limit.per_seconds",
+            "must be at least 1",
+        ));
+    }
+    let burst = limit.burst.unwrap_or(limit.requests);
+    if burst == 0 {
+        return Err(AppError::invalid("rate_limit.burst", "must be at least 1"));
+    }
+    Ok(RateLimit {
+        burst: Some(burst),
+        ..limit
+    })
+}
+
+fn check_quota(quota: Quota) -> Result<Quota, AppError> {
+    if quota.requests == 0 {
+        return Err(AppError::invalid("quota.requests", "must be at least 1"));
+    }
+    Ok(quota)
+}
+
+fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
+    value
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding plan limits")))
+}
+
+/// Creates a plan.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/plans",
+    tag = "plans",
+    request_body = CreatePlan,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Created", body = Plan),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing or invalid (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_plan(
+    State(state): State<AppState>,
+    Json(body): Json<CreatePlan>,
+) -> Result<(StatusCode, axum::Json<Plan>), AppError> {
+    let name = fields::text("name", &body.name)?;
+    let rate_limit = body.rate_limit.map(check_rate_limit).transpose()?;
+    let quota = body.quota.map(check_quota).transpose()?;
+    let id = new_plan_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.as_str())
+    .bind(&name)
+    .bind(encode(rate_limit.as_ref())?)
+    .bind(encode(quota.as_ref())?)
+    .bind(now)
+    .execute(&state.db)
+    .await?;
+    tracing::info!(plan_id = %id, "plan created");
+    let plan = Plan {
+        id,
+        name,
+        rate_limit,
+        quota,
+        created_at: format_rfc3339(now),
+    };
+    Ok((StatusCode::CREATED, axum::Json(plan)))
+}
+
+const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, created_at FROM plans";
+
+/// Lists every plan, oldest first.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plans",
+    tag = "plans",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "All plans", body = Vec<Plan>),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_plans(State(state): State<AppState>) -> Result<axum::Json<Vec<Plan>>, AppError> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!("{SELECT_PLANS} ORDER BY created_at, id"))
+        .fetch_all(&state.db)
+        .await?;
+    let plans = rows
+        .into_iter()
+        .map(PlanRow::into_plan)
+        .collect::<Result<_, _>>()?;
+    Ok(axum::Json(plans))
+}
+
+/// One plan by id.
+#[utoipa::path(
+    get,
+    path = "/admin/v1/plans/{id}",
+    tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The plan", body = Plan),
+        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No plan has this id", body = ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_plan(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Plan>, AppError> {
+    let row: Option<PlanRow> = sqlx::query_as(&format!("{SELECT_PLANS} WHERE id = $1"))
+        .bind(&id)
+        .fetch_optional(&state.db)
+        .await?;
+    let row = row.ok_or(AppError::NotFound { what: "plan", id })?;
+    Ok(axum::Json(row.into_plan()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_defaults_to_the_request_count_and_zeros_are_refused() {
+        let limit = check_rate_limit(RateLimit {
+            requests: 10,
+            per_seconds: 1,
+            burst: None,
+        })
+        .unwrap();
+        assert_eq!(limit.burst, Some(10));
+        let zero = RateLimit {
+            requests: 0,
+            per_seconds: 1,
+            burst: None,
+        };
+        assert_eq!(
+            check_rate_limit(zero)
+                .unwrap_err()
+                .problem()
+                .field
+                .as_deref(),
+            Some("rate_limit.requests")
+        );
+        let quota = Quota {
+            requests: 0,
+            period: QuotaPeriod::Month,
+        };
+        assert_eq!(
+            check_quota(quota).unwrap_err().problem().field.as_deref(),
+            Some("quota.requests")
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! OpenAPI schemas for the `tollgate-core` types the origin sends over the wire.
+//!
+//! core stays free of documentation dependencies (it also builds for wasm32), so these
+//! mirrors describe its JSON here; the tests below serialise the real types and check
+//! the mirrors name exactly the same members, so the document cannot drift from them.
+#![allow(dead_code)] // the mirrors exist for their schemas and are never built
+
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc {
+    /// Stable URI naming the kind of problem, e.g. `https://tollgate.dev/problems/not-found`.
+    #[schema(rename = "type")]
+    type_uri: String,
+    title: String,
+    status: u16,
+    /// What went wrong and what to do next.
+    detail: String,
+    /// The request member at fault, for 422 answers.
+    field: Option<String>,
+    /// Seconds after which retrying may succeed.
+    retry_after: Option<u64>,
+}
+
+/// How callers of an API authenticate: `{"type":"key"}` (default), `{"type":"none"}` or
+/// `{"type":"jwt","jwks_url","issuer","audience"}`.
+#[derive(ToSchema)]
+#[schema(as = AuthPolicy)]
+pub struct AuthPolicyDoc {
+    /// `key`, `none` or `jwt`.
+    #[schema(rename = "type", pattern = "^(key|none|jwt)$")]
+    kind: String,
+    /// For `jwt`: where the signing keys are published.
+    jwks_url: Option<String>,
+    /// For `jwt`: the required `iss`.
+    issuer: Option<String>,
+    /// For `jwt`: the required `aud`.
+    audience: Option<String>,
+}
+
+/// One API as the edge routes it.
+#[derive(ToSchema)]
+#[schema(as = ApiRoute)]
+pub struct ApiRouteDoc {
+    id: String,
+    name: String,
+    base_path: String,
+    upstream_url: String,
+    auth: AuthPolicyDoc,
+}
+
+/// Everything the edge needs to route and authorise, versioned.
+#[derive(ToSchema)]
+#[schema(as = ConfigSnapshot)]
+pub struct ConfigSnapshotDoc {
+    /// Increases on every change the edge must see.
+    version: u64,
+    apis: Vec<ApiRouteDoc>,
+    /// SHA-256 hashes of keys revoked in the last 24 hours.
+    revoked: Vec<String>,
+}
+
+/// What the origin knows about one key, found by its hash.
+#[derive(ToSchema)]
+#[schema(as = KeyRecord)]
+pub struct KeyRecordDoc {
+    key_id: String,
+    key_hash: String,
+    consumer_id: String,
+    api_id: String,
+    plan_id: Option<String>,
+    /// `active` or `revoked`.
+    #[schema(pattern = "^(active|revoked)$")]
+    status: String,
+    /// Unix milliseconds after which the key no longer works.
+    expires_at_ms: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use tollgate_core::{ApiId, ApiKey, ApiRoute, AuthPolicy, ConfigSnapshot, ConsumerId, KeyId};
+    use tollgate_core::{KeyRecord, KeyStatus, PlanId, Problem, ProblemKind};
+    use utoipa::openapi::schema::Schema;
+    use utoipa::openapi::RefOr;
+    use utoipa::PartialSchema;
+
+    fn schema_members<T: PartialSchema>() -> BTreeSet<String> {
+        match T::schema() {
+            RefOr::T(Schema::Object(o)) => o.properties.keys().cloned().collect(),
+            _ => panic!("not an object schema"),
+        }
+    }
+
+    fn json_members(value: impl serde::Serialize) -> BTreeSet<String> {
+        match serde_json::to_value(value).unwrap() {
+            serde_json::Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn mirrors_name_the_members_core_sends() {
+        let problem = Problem::new(ProblemKind::RateLimited, "slow down")
+            .with_field("f")
+            .with_retry_after(1);
+        assert_eq!(schema_members::<ProblemDoc>(), json_members(&problem));
+        let jwt = AuthPolicy::Jwt {
+            jwks_url: "u".into(),
+            issuer: "i".into(),
+            audience: "a".into(),
+        };
+        assert_eq!(schema_members::<AuthPolicyDoc>(), json_members(&jwt));
+        let route = ApiRoute {
+            id: ApiId::from("api_1"),
+            name: "n".into(),
+            base_path: "/n".into(),
+            upstream_url: "http://u".into(),
+            auth: AuthPolicy::Key,
+        };
+        assert_eq!(schema_members::<ApiRouteDoc>(), json_members(&route));
+        let hash = ApiKey::generate(|| 7).hash();
+        let snapshot = ConfigSnapshot {
+            version: 1,
+            apis: vec![route],
+            revoked: vec![hash.clone()],
+        };
+        assert_eq!(
+            schema_members::<ConfigSnapshotDoc>(),
+            json_members(&snapshot)
+        );
+        let record = KeyRecord {
+            key_id: KeyId::from("key_1"),
+            key_hash: hash,
+            consumer_id: ConsumerId::from("con_1"),
+            api_id: ApiId::from("api_1"),
+            plan_id: Some(PlanId::from("plan_1")),
+            status: KeyStatus::Active,
+            expires_at_ms: Some(1),
+        };
+        assert_eq!(schema_members::<KeyRecordDoc>(), json_members(&record));
+    }
+}
