@@ -76,3 +76,39 @@ pub fn app(state: AppState) -> Router {
         )
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    async fn test_app() -> (Router, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let state = AppState {
+            db,
+            admin_token: Arc::new(AdminToken::new("admin")),
+            edge_secret: Arc::new(EdgeSecret::new("edge")),
+        };
+        (app(state), dir)
+    }
+
+    #[tokio::test]
+    async fn routes_answer_without_a_socket() {
+        let (router, _dir) = test_app().await;
+        let health = Request::get("/healthz").body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(health).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let nowhere = Request::get("/nowhere").body(Body::empty()).unwrap();
+        let response = router.oneshot(nowhere).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+}

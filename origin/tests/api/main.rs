@@ -1,2 +1,15 @@
-#[test]
-fn t() {}
+//! Integration tests of the origin over real HTTP, each run on SQLite and PostgreSQL.
+// A test binary: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod admin_auth;
+mod apis;
+mod consumers;
+mod demo_upstream;
+mod edge;
+mod keys;
+mod plans;
+mod service;
+mod usage;
