@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{apis, consumers, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, plans, usage};
 use crate::{edge_api, health};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -29,8 +29,8 @@ use utoipa::{Modify, OpenApi};
         plans::list_plans,
         plans::get_plan,
         keys::create_key,
-        keys::list_keys,
-        keys::get_key,
+        key_views::list_keys,
+        key_views::get_key,
         keys::revoke_key,
         usage::get_usage,
         edge_api::get_snapshot,

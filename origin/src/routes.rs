@@ -1,7 +1,7 @@
 //! The origin's HTTP surface in one place: which path goes to which handler, and the
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
-use crate::admin::{apis, consumers, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, plans, usage};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
@@ -43,11 +43,11 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/v1/plans/{id}", get(plans::get_plan))
         .route(
             "/admin/v1/keys",
-            get(keys::list_keys).post(keys::create_key),
+            get(key_views::list_keys).post(keys::create_key),
         )
         .route(
             "/admin/v1/keys/{id}",
-            get(keys::get_key).delete(keys::revoke_key),
+            get(key_views::get_key).delete(keys::revoke_key),
         )
         .route("/admin/v1/usage", get(usage::get_usage))
         .method_not_allowed_fallback(method_not_allowed)

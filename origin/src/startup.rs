@@ -1,7 +1,7 @@
 //! Start-up and shutdown: connect and migrate, bind, serve until SIGINT or SIGTERM.
 
 use crate::config::Config;
-use crate::db;
+use crate::db::{self, Db};
 use crate::routes::{app, AppState};
 use anyhow::Context;
 use axum::Router;
@@ -15,6 +15,7 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    db: Db,
 }
 
 impl Application {
@@ -22,7 +23,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let pool = db::connect(&config.database_url).await?;
         let state = AppState {
-            db: pool,
+            db: pool.clone(),
             admin_token: Arc::new(config.admin_token),
             edge_secret: Arc::new(config.edge_secret),
         };
@@ -34,6 +35,7 @@ impl Application {
             listener,
             local_addr,
             router: app(state),
+            db: pool,
         })
     }
 
@@ -53,10 +55,14 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, "origin serving");
-        axum::serve(self.listener, self.router)
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        // Closing the pool lets SQLite checkpoint its WAL before the process exits.
+        self.db.close().await;
+        tracing::info!("stopped");
+        served
     }
 }
 

@@ -1,13 +1,14 @@
 //! API keys: issued to a consumer for one API, shown in plaintext exactly once, stored
 //! only as a SHA-256 hash plus a display prefix. Revoking one bumps the config version
-//! so every edge drops it from its caches on its next refresh.
+//! so every edge drops it from its caches on its next refresh. Reading keys back is in
+//! `key_views`.
 
 use crate::admin::fields::{self, Table};
 use crate::clock::{format_rfc3339, now_ms, parse_rfc3339};
 use crate::config_version;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, Path};
 use crate::ids::new_key_id;
 use crate::routes::AppState;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use axum::http::StatusCode;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tollgate_core::{ApiId, ApiKey, ConsumerId, KeyId, PlanId};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// An expiry as RFC 3339 text or unix milliseconds.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -60,60 +61,6 @@ pub struct IssuedKey {
     /// RFC 3339.
     pub expires_at: Option<String>,
 }
-
-/// A key as listed: never the key, never its hash.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct KeySummary {
-    #[schema(value_type = String)]
-    pub id: KeyId,
-    pub prefix: String,
-    #[schema(value_type = String)]
-    pub consumer_id: ConsumerId,
-    #[schema(value_type = String)]
-    pub api_id: ApiId,
-    #[schema(value_type = Option<String>)]
-    pub plan_id: Option<PlanId>,
-    /// `active` or `revoked`.
-    pub status: String,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
-    pub last_used_at: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    id: String,
-    consumer_id: String,
-    api_id: String,
-    plan_id: Option<String>,
-    display_prefix: String,
-    status: String,
-    created_at: i64,
-    revoked_at: Option<i64>,
-    expires_at: Option<i64>,
-    last_used_at: Option<i64>,
-}
-
-impl From<KeyRow> for KeySummary {
-    fn from(row: KeyRow) -> KeySummary {
-        KeySummary {
-            id: KeyId(row.id),
-            prefix: row.display_prefix,
-            consumer_id: ConsumerId(row.consumer_id),
-            api_id: ApiId(row.api_id),
-            plan_id: row.plan_id.map(PlanId),
-            status: row.status,
-            created_at: format_rfc3339(row.created_at),
-            expires_at: row.expires_at.map(format_rfc3339),
-            revoked_at: row.revoked_at.map(format_rfc3339),
-            last_used_at: row.last_used_at.map(format_rfc3339),
-        }
-    }
-}
-
-const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
-     created_at, revoked_at, expires_at, last_used_at FROM keys";
 
 /// A new key from the thread-local CSPRNG (kept out of async code: it is not `Send`).
 fn mint_key() -> ApiKey {
@@ -205,79 +152,6 @@ pub async fn create_key(
         expires_at: expires_at.map(format_rfc3339),
     };
     Ok((StatusCode::CREATED, axum::Json(issued)))
-}
-
-/// Filters for `GET /admin/v1/keys`.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct KeyFilter {
-    /// Only this consumer's keys (404 if no such consumer).
-    pub consumer_id: Option<String>,
-}
-
-/// Lists keys, oldest first, without plaintext or hashes.
-#[utoipa::path(
-    get,
-    path = "/admin/v1/keys",
-    tag = "keys",
-    params(KeyFilter),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "The keys", body = Vec<KeySummary>),
-        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No consumer has this id", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list_keys(
-    State(state): State<AppState>,
-    Query(filter): Query<KeyFilter>,
-) -> Result<axum::Json<Vec<KeySummary>>, AppError> {
-    let rows: Vec<KeyRow> = match filter.consumer_id {
-        Some(consumer_id) => {
-            if !fields::exists(&state.db, Table::Consumers, &consumer_id).await? {
-                return Err(AppError::NotFound {
-                    what: "consumer",
-                    id: consumer_id,
-                });
-            }
-            sqlx::query_as(&format!(
-                "{SELECT_KEYS} WHERE consumer_id = $1 ORDER BY created_at, id"
-            ))
-            .bind(consumer_id)
-            .fetch_all(&state.db)
-            .await?
-        }
-        None => {
-            sqlx::query_as(&format!("{SELECT_KEYS} ORDER BY created_at, id"))
-                .fetch_all(&state.db)
-                .await?
-        }
-    };
-    Ok(axum::Json(rows.into_iter().map(KeySummary::from).collect()))
-}
-
-/// One key by id (without plaintext or hash).
-#[utoipa::path(
-    get,
-    path = "/admin/v1/keys/{id}",
-    tag = "keys",
-    params(("id" = String, Path, description = "Key id")),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, description = "The key", body = KeySummary),
-        (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, description = "No key has this id", body = ProblemDoc, content_type = "application/problem+json"),
-    )
-)]
-pub async fn get_key(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<KeySummary>, AppError> {
-    let row: Option<KeyRow> = sqlx::query_as(&format!("{SELECT_KEYS} WHERE id = $1"))
-        .bind(&id)
-        .fetch_optional(&state.db)
-        .await?;
-    let row = row.ok_or(AppError::NotFound { what: "key", id })?;
-    Ok(axum::Json(row.into()))
 }
 
 /// Revokes a key. Idempotent: revoking a revoked key is another 204 (and changes nothing).

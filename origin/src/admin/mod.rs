@@ -4,6 +4,7 @@
 pub mod apis;
 pub mod consumers;
 pub mod fields;
+pub mod key_views;
 pub mod keys;
 pub mod plans;
 pub mod usage;
