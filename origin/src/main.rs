@@ -13,13 +13,15 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match Cli::parse().command.unwrap_or(Command::Serve) {
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let shutdown = shutdown_signal();
+    match command {
         Command::Serve => {
             let config = Config::from_env()?;
             let app = Application::build(config).await?;
             println!("tollgate origin listening on http://{}", app.local_addr());
-            app.run_until_stopped(shutdown_signal()).await
+            app.run_until_stopped(shutdown).await
         }
-        Command::DemoUpstream { addr } => demo_upstream::run(&addr, shutdown_signal()).await,
+        Command::DemoUpstream { addr } => demo_upstream::run(&addr, shutdown).await,
     }
 }
