@@ -57,7 +57,11 @@ impl ApiKey {
             .filter(|rest| rest.bytes().all(|b| b.is_ascii_alphanumeric()))
             .ok_or(KeyFormatError::Shape)?;
         let (body, sum) = body_and_sum.split_at(BODY_LEN);
-        if encode_checksum(body).as_bytes().ct_eq(sum.as_bytes()).into() {
+        if encode_checksum(body)
+            .as_bytes()
+            .ct_eq(sum.as_bytes())
+            .into()
+        {
             Ok(ApiKey(presented.to_owned()))
         } else {
             Err(KeyFormatError::Checksum)
@@ -171,7 +175,14 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_by_shape() {
-        for s in ["", "tg_", "Bearer x", "tg_!!!!", &"a".repeat(41), &format!("tg_{}", "é".repeat(19))] {
+        for s in [
+            "",
+            "tg_",
+            "Bearer x",
+            "tg_!!!!",
+            &"a".repeat(41),
+            &format!("tg_{}", "é".repeat(19)),
+        ] {
             assert_eq!(ApiKey::parse(s), Err(KeyFormatError::Shape), "{s:?}");
         }
     }

@@ -48,7 +48,12 @@ pub fn extract_api_key(h: CredentialHeaders<'_>) -> Result<(ApiKey, CredentialSo
     }
     ApiKey::parse(presented)
         .map(|key| (key, source))
-        .map_err(|e| Problem::new(ProblemKind::InvalidCredential, format!("{e}; check the key you were issued")))
+        .map_err(|e| {
+            Problem::new(
+                ProblemKind::InvalidCredential,
+                format!("{e}; check the key you were issued"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -67,11 +72,23 @@ mod tests {
     fn bearer_and_x_api_key_are_both_accepted() {
         let k = key();
         let auth = format!("Bearer {}", k.expose());
-        let got = extract_api_key(CredentialHeaders { authorization: Some(&auth), x_api_key: None }).unwrap();
+        let got = extract_api_key(CredentialHeaders {
+            authorization: Some(&auth),
+            x_api_key: None,
+        })
+        .unwrap();
         assert_eq!(got, (k.clone(), CredentialSource::Authorization));
         let auth = format!("bearer   {} ", k.expose());
-        assert!(extract_api_key(CredentialHeaders { authorization: Some(&auth), x_api_key: None }).is_ok());
-        let got = extract_api_key(CredentialHeaders { authorization: None, x_api_key: Some(k.expose()) }).unwrap();
+        assert!(extract_api_key(CredentialHeaders {
+            authorization: Some(&auth),
+            x_api_key: None
+        })
+        .is_ok());
+        let got = extract_api_key(CredentialHeaders {
+            authorization: None,
+            x_api_key: Some(k.expose()),
+        })
+        .unwrap();
         assert_eq!(got.1, CredentialSource::XApiKey);
     }
 
@@ -84,10 +101,18 @@ mod tests {
             (Some("Bearer "), None, "missing-credential"),
             (Some("Bearer tg_nope"), None, "invalid-credential"),
             (None, Some(""), "missing-credential"),
-            (Some("Bearer tg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Some(k.expose()), "invalid-credential"),
+            (
+                Some("Bearer tg_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                Some(k.expose()),
+                "invalid-credential",
+            ),
         ];
         for (a, x, slug) in cases {
-            let p = extract_api_key(CredentialHeaders { authorization: a, x_api_key: x }).unwrap_err();
+            let p = extract_api_key(CredentialHeaders {
+                authorization: a,
+                x_api_key: x,
+            })
+            .unwrap_err();
             assert_eq!(p.status, 401);
             assert!(p.type_uri.ends_with(slug), "{a:?} {x:?} → {}", p.type_uri);
         }

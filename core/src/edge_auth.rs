@@ -30,13 +30,26 @@ pub enum EdgeAuthError {
 fn mac(secret: &[u8], timestamp: u64, method: &str, path_and_query: &str) -> Hmac<Sha256> {
     // HMAC takes keys of any length, so this cannot fail.
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    m.update(format!("{timestamp}\n{}\n{path_and_query}", method.to_ascii_uppercase()).as_bytes());
+    m.update(
+        format!(
+            "{timestamp}\n{}\n{path_and_query}",
+            method.to_ascii_uppercase()
+        )
+        .as_bytes(),
+    );
     m
 }
 
 /// The header value the edge sends for a request at `timestamp` (unix seconds).
-pub fn sign_edge_request(secret: &[u8], timestamp: u64, method: &str, path_and_query: &str) -> String {
-    let sig = mac(secret, timestamp, method, path_and_query).finalize().into_bytes();
+pub fn sign_edge_request(
+    secret: &[u8],
+    timestamp: u64,
+    method: &str,
+    path_and_query: &str,
+) -> String {
+    let sig = mac(secret, timestamp, method, path_and_query)
+        .finalize()
+        .into_bytes();
     format!("t={timestamp},s={}", hex::encode(sig))
 }
 
@@ -50,7 +63,10 @@ pub fn verify_edge_request(
 ) -> Result<(), EdgeAuthError> {
     let header = header.ok_or(EdgeAuthError::Missing)?;
     let (t, s) = header.split_once(",s=").ok_or(EdgeAuthError::Malformed)?;
-    let timestamp: u64 = t.strip_prefix("t=").and_then(|t| t.parse().ok()).ok_or(EdgeAuthError::Malformed)?;
+    let timestamp: u64 = t
+        .strip_prefix("t=")
+        .and_then(|t| t.parse().ok())
+        .ok_or(EdgeAuthError::Malformed)?;
     let sig = hex::decode(s).map_err(|_| EdgeAuthError::Malformed)?;
     if now_secs.abs_diff(timestamp) > MAX_SKEW_SECS {
         return Err(EdgeAuthError::Skew);
@@ -67,13 +83,31 @@ mod tests {
     #[test]
     fn a_signature_verifies_only_for_its_request_and_time() {
         let h = sign_edge_request(b"s3cret", 1_000, "get", "/edge/v1/snapshot");
-        assert_eq!(verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/snapshot", 1_100), Ok(()));
-        assert_eq!(verify_edge_request(b"other", Some(&h), "GET", "/edge/v1/snapshot", 1_000), Err(EdgeAuthError::Mismatch));
-        assert_eq!(verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/keys/x", 1_000), Err(EdgeAuthError::Mismatch));
-        assert_eq!(verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/snapshot", 1_301), Err(EdgeAuthError::Skew));
-        assert_eq!(verify_edge_request(b"s3cret", None, "GET", "/", 1_000), Err(EdgeAuthError::Missing));
+        assert_eq!(
+            verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/snapshot", 1_100),
+            Ok(())
+        );
+        assert_eq!(
+            verify_edge_request(b"other", Some(&h), "GET", "/edge/v1/snapshot", 1_000),
+            Err(EdgeAuthError::Mismatch)
+        );
+        assert_eq!(
+            verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/keys/x", 1_000),
+            Err(EdgeAuthError::Mismatch)
+        );
+        assert_eq!(
+            verify_edge_request(b"s3cret", Some(&h), "GET", "/edge/v1/snapshot", 1_301),
+            Err(EdgeAuthError::Skew)
+        );
+        assert_eq!(
+            verify_edge_request(b"s3cret", None, "GET", "/", 1_000),
+            Err(EdgeAuthError::Missing)
+        );
         for bad in ["", "t=1", "t=x,s=00", "t=1000,s=zz", "Bearer tg_abc"] {
-            assert!(verify_edge_request(b"s3cret", Some(bad), "GET", "/", 1_000).is_err(), "{bad}");
+            assert!(
+                verify_edge_request(b"s3cret", Some(bad), "GET", "/", 1_000).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -38,11 +38,16 @@ pub fn upstream_url(upstream_base: &str, rest: &str, query: Option<&str>) -> Str
 pub fn is_hop_by_hop(name: &str, connection_header: Option<&str>) -> bool {
     let lower = name.to_ascii_lowercase();
     HOP_BY_HOP.contains(&lower.as_str())
-        || connection_header.is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(&lower)))
+        || connection_header
+            .is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(&lower)))
 }
 
 /// Whether a client request header is passed to the upstream.
-pub fn forward_request_header(name: &str, connection_header: Option<&str>, credential: Option<CredentialSource>) -> bool {
+pub fn forward_request_header(
+    name: &str,
+    connection_header: Option<&str>,
+    credential: Option<CredentialSource>,
+) -> bool {
     let lower = name.to_ascii_lowercase();
     if is_hop_by_hop(&lower, connection_header) || lower == "host" || lower == "content-length" {
         return false;
@@ -67,8 +72,15 @@ pub fn forward_response_header(name: &str, connection_header: Option<&str>) -> b
 }
 
 /// The `X-Forwarded-*` headers the edge sets, from what it observed itself.
-pub fn forwarded_headers(client_ip: Option<&str>, proto: &str, host: &str) -> Vec<(&'static str, String)> {
-    let mut out = vec![("x-forwarded-proto", proto.to_owned()), ("x-forwarded-host", host.to_owned())];
+pub fn forwarded_headers(
+    client_ip: Option<&str>,
+    proto: &str,
+    host: &str,
+) -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        ("x-forwarded-proto", proto.to_owned()),
+        ("x-forwarded-host", host.to_owned()),
+    ];
     if let Some(ip) = client_ip.filter(|ip| !ip.is_empty()) {
         out.push(("x-forwarded-for", ip.to_owned()));
     }
@@ -81,15 +93,30 @@ mod tests {
 
     #[test]
     fn url_keeps_path_and_query() {
-        assert_eq!(upstream_url("http://u:9/v1/", "/a/b", Some("x=1&y=%20")), "http://u:9/v1/a/b?x=1&y=%20");
+        assert_eq!(
+            upstream_url("http://u:9/v1/", "/a/b", Some("x=1&y=%20")),
+            "http://u:9/v1/a/b?x=1&y=%20"
+        );
         assert_eq!(upstream_url("http://u:9", "/", None), "http://u:9/");
         assert_eq!(upstream_url("http://u:9", "", Some("")), "http://u:9/");
     }
 
     #[test]
     fn spoofable_and_hop_by_hop_headers_are_dropped() {
-        for h in ["Connection", "TE", "Transfer-Encoding", "X-Forwarded-For", "forwarded", "X-Real-IP", "Host", "X-Custom-Hop"] {
-            assert!(!forward_request_header(h, Some("close, x-custom-hop"), None), "{h}");
+        for h in [
+            "Connection",
+            "TE",
+            "Transfer-Encoding",
+            "X-Forwarded-For",
+            "forwarded",
+            "X-Real-IP",
+            "Host",
+            "X-Custom-Hop",
+        ] {
+            assert!(
+                !forward_request_header(h, Some("close, x-custom-hop"), None),
+                "{h}"
+            );
         }
         for h in ["Accept", "Content-Type", "X-Request-Id", "Authorization"] {
             assert!(forward_request_header(h, None, None), "{h}");
@@ -98,10 +125,26 @@ mod tests {
 
     #[test]
     fn only_the_credential_header_is_stripped() {
-        assert!(!forward_request_header("Authorization", None, Some(CredentialSource::Authorization)));
-        assert!(forward_request_header("X-API-Key", None, Some(CredentialSource::Authorization)));
-        assert!(!forward_request_header("x-api-key", None, Some(CredentialSource::XApiKey)));
-        assert!(forward_request_header("authorization", None, Some(CredentialSource::XApiKey)));
+        assert!(!forward_request_header(
+            "Authorization",
+            None,
+            Some(CredentialSource::Authorization)
+        ));
+        assert!(forward_request_header(
+            "X-API-Key",
+            None,
+            Some(CredentialSource::Authorization)
+        ));
+        assert!(!forward_request_header(
+            "x-api-key",
+            None,
+            Some(CredentialSource::XApiKey)
+        ));
+        assert!(forward_request_header(
+            "authorization",
+            None,
+            Some(CredentialSource::XApiKey)
+        ));
     }
 
     #[test]

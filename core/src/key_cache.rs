@@ -27,7 +27,10 @@ pub struct KeyCachePolicy {
 
 impl Default for KeyCachePolicy {
     fn default() -> Self {
-        KeyCachePolicy { negative_ttl_ms: 30_000, revalidate_after_ms: 300_000 }
+        KeyCachePolicy {
+            negative_ttl_ms: 30_000,
+            revalidate_after_ms: 300_000,
+        }
     }
 }
 
@@ -55,9 +58,16 @@ pub fn assess(entry: &CachedKey, now_ms: u64, policy: KeyCachePolicy) -> Freshne
 }
 
 /// Whether the key in `record` (or no record: unknown key) may call `api` at `now_ms`.
-pub fn authorize_key(record: Option<&KeyRecord>, api: &ApiRoute, now_ms: u64) -> Result<(), Problem> {
+pub fn authorize_key(
+    record: Option<&KeyRecord>,
+    api: &ApiRoute,
+    now_ms: u64,
+) -> Result<(), Problem> {
     let record = record.ok_or_else(|| {
-        Problem::new(ProblemKind::InvalidCredential, "this key is not known; check it or create a new one in the portal")
+        Problem::new(
+            ProblemKind::InvalidCredential,
+            "this key is not known; check it or create a new one in the portal",
+        )
     })?;
     if record.status == KeyStatus::Revoked {
         return Err(Problem::new(
@@ -66,7 +76,10 @@ pub fn authorize_key(record: Option<&KeyRecord>, api: &ApiRoute, now_ms: u64) ->
         ));
     }
     if record.expires_at_ms.is_some_and(|exp| now_ms >= exp) {
-        return Err(Problem::new(ProblemKind::ExpiredCredential, "this key has expired; create or rotate a key"));
+        return Err(Problem::new(
+            ProblemKind::ExpiredCredential,
+            "this key has expired; create or rotate a key",
+        ));
     }
     if record.api_id != api.id {
         return Err(Problem::new(
@@ -95,16 +108,28 @@ mod tests {
     }
 
     fn route(id: &str) -> ApiRoute {
-        ApiRoute { id: ApiId::from(id), name: id.into(), base_path: "/x".into(), upstream_url: "http://u".into(), auth: AuthPolicy::Key }
+        ApiRoute {
+            id: ApiId::from(id),
+            name: id.into(),
+            base_path: "/x".into(),
+            upstream_url: "http://u".into(),
+            auth: AuthPolicy::Key,
+        }
     }
 
     #[test]
     fn negative_answers_expire_positive_ones_go_stale() {
         let p = KeyCachePolicy::default();
-        let neg = CachedKey { record: None, checked_at_ms: 1_000 };
+        let neg = CachedKey {
+            record: None,
+            checked_at_ms: 1_000,
+        };
         assert_eq!(assess(&neg, 1_000 + 29_999, p), Freshness::Fresh);
         assert_eq!(assess(&neg, 1_000 + 30_000, p), Freshness::Expired);
-        let pos = CachedKey { record: Some(record("a")), checked_at_ms: 1_000 };
+        let pos = CachedKey {
+            record: Some(record("a")),
+            checked_at_ms: 1_000,
+        };
         assert_eq!(assess(&pos, 1_000 + 299_999, p), Freshness::Fresh);
         assert_eq!(assess(&pos, 1_000 + 300_000, p), Freshness::Stale);
         assert_eq!(assess(&pos, 0, p), Freshness::Fresh, "clock went backwards");
@@ -117,11 +142,22 @@ mod tests {
         assert_eq!(authorize_key(None, &api, 5).unwrap_err().status, 401);
         let mut r = record("a");
         r.status = KeyStatus::Revoked;
-        assert!(authorize_key(Some(&r), &api, 5).unwrap_err().type_uri.ends_with("revoked-credential"));
+        assert!(authorize_key(Some(&r), &api, 5)
+            .unwrap_err()
+            .type_uri
+            .ends_with("revoked-credential"));
         let mut r = record("a");
         r.expires_at_ms = Some(5);
-        assert!(authorize_key(Some(&r), &api, 5).unwrap_err().type_uri.ends_with("expired-credential"));
+        assert!(authorize_key(Some(&r), &api, 5)
+            .unwrap_err()
+            .type_uri
+            .ends_with("expired-credential"));
         assert!(authorize_key(Some(&r), &api, 4).is_ok());
-        assert_eq!(authorize_key(Some(&record("b")), &api, 5).unwrap_err().status, 403);
+        assert_eq!(
+            authorize_key(Some(&record("b")), &api, 5)
+                .unwrap_err()
+                .status,
+            403
+        );
     }
 }

@@ -180,9 +180,15 @@ mod tests {
 
     #[test]
     fn renders_rfc9457_members() {
-        let p = Problem::new(ProblemKind::MissingCredential, "send `Authorization: Bearer <key>`");
+        let p = Problem::new(
+            ProblemKind::MissingCredential,
+            "send `Authorization: Bearer <key>`",
+        );
         let v: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
-        assert_eq!(v["type"], "https://tollgate.dev/problems/missing-credential");
+        assert_eq!(
+            v["type"],
+            "https://tollgate.dev/problems/missing-credential"
+        );
         assert_eq!(v["status"], 401);
         assert_eq!(v["title"], "Missing credential");
         assert!(v.get("field").is_none());

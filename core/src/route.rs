@@ -81,7 +81,11 @@ impl RouteTable {
             let candidate = path[..end].strip_suffix('/').unwrap_or(&path[..end]);
             if let Some(api) = self.by_base_path.get(candidate) {
                 let rest = &path[candidate.len()..];
-                let rest = if rest.is_empty() { "/".to_owned() } else { rest.to_owned() };
+                let rest = if rest.is_empty() {
+                    "/".to_owned()
+                } else {
+                    rest.to_owned()
+                };
                 return Some(RouteMatch { api, rest });
             }
             match candidate.rfind('/') {

@@ -31,14 +31,19 @@ fn text(env: &Env, name: &str) -> Option<String> {
 }
 
 fn number(env: &Env, name: &str, default: u64) -> u64 {
-    text(env, name).and_then(|s| s.trim().parse().ok()).unwrap_or(default)
+    text(env, name)
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default)
 }
 
 impl EdgeConfig {
     /// Reads the settings; `None` names the first missing required one.
     pub fn from_env(env: &Env) -> Result<EdgeConfig, &'static str> {
         Ok(EdgeConfig {
-            origin_url: text(env, "ORIGIN_URL").ok_or("ORIGIN_URL")?.trim_end_matches('/').to_owned(),
+            origin_url: text(env, "ORIGIN_URL")
+                .ok_or("ORIGIN_URL")?
+                .trim_end_matches('/')
+                .to_owned(),
             edge_secret: text(env, "EDGE_SECRET").ok_or("EDGE_SECRET")?,
             refresh_ms: number(env, "REFRESH_SECS", 10).max(1) * 1_000,
             upstream_timeout_ms: number(env, "UPSTREAM_TIMEOUT_SECS", 30).max(1) * 1_000,

@@ -34,7 +34,11 @@ pub struct ConfigCoordinator {
 
 impl DurableObject for ConfigCoordinator {
     fn new(state: State, env: Env) -> Self {
-        ConfigCoordinator { state, env, held: Rc::new(RefCell::new(None)) }
+        ConfigCoordinator {
+            state,
+            env,
+            held: Rc::new(RefCell::new(None)),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -48,7 +52,12 @@ impl DurableObject for ConfigCoordinator {
         if self.needs_refresh(&cfg) {
             // Blocks other requests to this object while refreshing, so concurrent
             // isolates cause one origin call, not many.
-            let refresh = refresh(cfg, self.env.clone(), self.state.storage(), self.held.clone());
+            let refresh = refresh(
+                cfg,
+                self.env.clone(),
+                self.state.storage(),
+                self.held.clone(),
+            );
             self.state.block_concurrency_while(refresh).await?;
         }
         let held = self.held.borrow().clone();
@@ -56,12 +65,14 @@ impl DurableObject for ConfigCoordinator {
             None => Response::error("no snapshot yet: the origin has not been reachable", 503),
             Some(h) if Some(h.version) == have => {
                 let mut resp = Response::empty()?.with_status(304);
-                resp.headers_mut().set(VERSION_HEADER, &h.version.to_string())?;
+                resp.headers_mut()
+                    .set(VERSION_HEADER, &h.version.to_string())?;
                 Ok(resp)
             }
             Some(h) => {
                 let mut resp = Response::ok(h.json)?;
-                resp.headers_mut().set(VERSION_HEADER, &h.version.to_string())?;
+                resp.headers_mut()
+                    .set(VERSION_HEADER, &h.version.to_string())?;
                 Ok(resp)
             }
         }
@@ -78,7 +89,12 @@ impl ConfigCoordinator {
     }
 }
 
-async fn refresh(cfg: EdgeConfig, env: Env, storage: Storage, held: Rc<RefCell<Option<Held>>>) -> worker::Result<()> {
+async fn refresh(
+    cfg: EdgeConfig,
+    env: Env,
+    storage: Storage,
+    held: Rc<RefCell<Option<Held>>>,
+) -> worker::Result<()> {
     if held.borrow().is_none() {
         if let Ok(Some(stored)) = storage.get::<Held>("snapshot").await {
             *held.borrow_mut() = Some(stored);
@@ -98,14 +114,20 @@ async fn refresh(cfg: EdgeConfig, env: Env, storage: Storage, held: Rc<RefCell<O
             }
         }
         Ok(SnapshotAnswer::Changed(json, version)) => {
-            let fresh = Held { json, version, checked_at_ms: now_ms() };
+            let fresh = Held {
+                json,
+                version,
+                checked_at_ms: now_ms(),
+            };
             if let Err(e) = storage.put("snapshot", &fresh).await {
                 worker::console_error!("coordinator: could not store the snapshot: {e}");
             }
             if let Ok(kv) = env.kv(crate::snapshot_store::KV_BINDING) {
                 if let Ok(put) = kv.put(KV_SNAPSHOT_KEY, fresh.json.as_str()) {
                     if let Err(e) = put.execute().await {
-                        worker::console_error!("coordinator: could not mirror the snapshot to KV: {e}");
+                        worker::console_error!(
+                            "coordinator: could not mirror the snapshot to KV: {e}"
+                        );
                     }
                 }
             }

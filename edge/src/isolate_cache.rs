@@ -76,10 +76,22 @@ mod tests {
     fn the_cache_stays_bounded_and_drops_negatives_first() {
         let mut c = KeyCache::default();
         for i in 0..MAX_CACHED_KEYS {
-            c.insert(hash(i), CachedKey { record: None, checked_at_ms: 0 });
+            c.insert(
+                hash(i),
+                CachedKey {
+                    record: None,
+                    checked_at_ms: 0,
+                },
+            );
         }
         assert_eq!(c.len(), MAX_CACHED_KEYS);
-        c.insert(hash(MAX_CACHED_KEYS), CachedKey { record: None, checked_at_ms: 1 });
+        c.insert(
+            hash(MAX_CACHED_KEYS),
+            CachedKey {
+                record: None,
+                checked_at_ms: 1,
+            },
+        );
         assert_eq!(c.len(), 1);
         assert!(c.get(&hash(MAX_CACHED_KEYS)).is_some());
     }

@@ -28,7 +28,11 @@ fn kv_key(hash: &KeyHash) -> String {
 
 /// What the origin knows about the key with `hash` (`None`: not a key), or a 503 problem
 /// when nobody can answer.
-pub async fn find_key(env: &Env, cfg: &EdgeConfig, hash: &KeyHash) -> Result<Option<KeyRecord>, Problem> {
+pub async fn find_key(
+    env: &Env,
+    cfg: &EdgeConfig,
+    hash: &KeyHash,
+) -> Result<Option<KeyRecord>, Problem> {
     let now = now_ms();
     let policy = KeyCachePolicy::default();
     let mut fallback: Option<CachedKey> = None;
@@ -55,10 +59,17 @@ pub async fn find_key(env: &Env, cfg: &EdgeConfig, hash: &KeyHash) -> Result<Opt
     }
     match lookup_key(cfg, hash).await {
         Ok(record) => {
-            let entry = CachedKey { record, checked_at_ms: now };
+            let entry = CachedKey {
+                record,
+                checked_at_ms: now,
+            };
             KEYS.with(|k| k.borrow_mut().insert(hash.clone(), entry.clone()));
             if let Some(kv) = &kv {
-                let ttl = if entry.record.is_some() { KV_POSITIVE_TTL_SECS } else { KV_NEGATIVE_TTL_SECS };
+                let ttl = if entry.record.is_some() {
+                    KV_POSITIVE_TTL_SECS
+                } else {
+                    KV_NEGATIVE_TTL_SECS
+                };
                 if let Ok(put) = kv.put(&kv_key(hash), entry.clone()) {
                     if let Err(e) = put.expiration_ttl(ttl).execute().await {
                         worker::console_warn!("edge: could not cache a key answer in KV: {e}");

@@ -23,19 +23,27 @@ pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
 async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     let cfg = EdgeConfig::from_env(env).map_err(|missing| {
         worker::console_error!("edge: {missing} is not set");
-        Problem::new(ProblemKind::Internal, "the edge is not configured; the operator must set its variables")
+        Problem::new(
+            ProblemKind::Internal,
+            "the edge is not configured; the operator must set its variables",
+        )
     })?;
     check_limits(req, &cfg)?;
 
     let snapshot = current_snapshot(env, &cfg).await.ok_or_else(|| {
-        Problem::new(ProblemKind::ServiceUnavailable, "the edge has no configuration yet; retry in a few seconds")
-            .with_retry_after(5)
+        Problem::new(
+            ProblemKind::ServiceUnavailable,
+            "the edge has no configuration yet; retry in a few seconds",
+        )
+        .with_retry_after(5)
     })?;
     let path = req.path();
-    let route = snapshot
-        .routes
-        .match_path(&path)
-        .ok_or_else(|| Problem::new(ProblemKind::NoRoute, format!("no API is published at `{path}`; check the URL")))?;
+    let route = snapshot.routes.match_path(&path).ok_or_else(|| {
+        Problem::new(
+            ProblemKind::NoRoute,
+            format!("no API is published at `{path}`; check the URL"),
+        )
+    })?;
 
     match &route.api.auth {
         AuthPolicy::None => forward(req, &route, Caller { credential: None, key: None }, &cfg).await,
@@ -63,18 +71,30 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
 }
 
 fn check_limits(req: &Request, cfg: &EdgeConfig) -> Result<(), Problem> {
-    let header_bytes: usize = req.headers().entries().map(|(n, v)| n.len() + v.len() + 4).sum();
+    let header_bytes: usize = req
+        .headers()
+        .entries()
+        .map(|(n, v)| n.len() + v.len() + 4)
+        .sum();
     if header_bytes > MAX_REQUEST_HEADER_BYTES {
         return Err(Problem::new(
             ProblemKind::HeadersTooLarge,
             format!("request headers total {header_bytes} bytes; the limit is {MAX_REQUEST_HEADER_BYTES}"),
         ));
     }
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > cfg.max_body_bytes) {
         return Err(Problem::new(
             ProblemKind::PayloadTooLarge,
-            format!("the request body is larger than the limit of {} bytes", cfg.max_body_bytes),
+            format!(
+                "the request body is larger than the limit of {} bytes",
+                cfg.max_body_bytes
+            ),
         ));
     }
     Ok(())

@@ -7,7 +7,9 @@
 use crate::config::EdgeConfig;
 use crate::origin_client::with_timeout;
 use tollgate_core::credential::CredentialSource;
-use tollgate_core::forward::{forward_request_header, forward_response_header, forwarded_headers, upstream_url};
+use tollgate_core::forward::{
+    forward_request_header, forward_response_header, forwarded_headers, upstream_url,
+};
 use tollgate_core::route::RouteMatch;
 use tollgate_core::{KeyRecord, Problem, ProblemKind};
 use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
@@ -19,21 +21,39 @@ pub struct Caller<'a> {
 }
 
 /// Sends `req` to the upstream of `route` and returns the upstream's answer.
-pub async fn forward(req: &Request, route: &RouteMatch<'_>, caller: Caller<'_>, cfg: &EdgeConfig) -> Result<Response, Problem> {
-    let url = req.url().map_err(|_| Problem::new(ProblemKind::MalformedRequest, "the request URL could not be read"))?;
+pub async fn forward(
+    req: &Request,
+    route: &RouteMatch<'_>,
+    caller: Caller<'_>,
+    cfg: &EdgeConfig,
+) -> Result<Response, Problem> {
+    let url = req.url().map_err(|_| {
+        Problem::new(
+            ProblemKind::MalformedRequest,
+            "the request URL could not be read",
+        )
+    })?;
     let target = upstream_url(&route.api.upstream_url, &route.rest, url.query());
 
     let headers = upstream_headers(req, &url, caller).map_err(|_| {
-        Problem::new(ProblemKind::MalformedRequest, "a request header value is not valid; remove CR, LF and control characters")
+        Problem::new(
+            ProblemKind::MalformedRequest,
+            "a request header value is not valid; remove CR, LF and control characters",
+        )
     })?;
     let method = req.method();
     let mut init = RequestInit::new();
-    init.with_method(method.clone()).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    init.with_method(method.clone())
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
     if !matches!(method, Method::Get | Method::Head) {
         init.with_body(req.inner().body().map(Into::into));
     }
     let upstream_req = Request::new_with_init(&target, &init).map_err(|_| {
-        Problem::new(ProblemKind::Internal, "the upstream request could not be built; check the API's upstream_url")
+        Problem::new(
+            ProblemKind::Internal,
+            "the upstream request could not be built; check the API's upstream_url",
+        )
     })?;
 
     let answer = with_timeout(cfg.upstream_timeout_ms, Fetch::Request(upstream_req).send()).await;
@@ -43,22 +63,38 @@ pub async fn forward(req: &Request, route: &RouteMatch<'_>, caller: Caller<'_>, 
             worker::console_warn!("edge: upstream of {} failed: {e}", route.api.name);
             return Err(Problem::new(
                 ProblemKind::UpstreamUnreachable,
-                format!("the upstream of `{}` could not be reached; retry later", route.api.name),
+                format!(
+                    "the upstream of `{}` could not be reached; retry later",
+                    route.api.name
+                ),
             )
             .with_retry_after(5));
         }
         None => {
             return Err(Problem::new(
                 ProblemKind::UpstreamTimeout,
-                format!("the upstream of `{}` did not answer within {} s", route.api.name, cfg.upstream_timeout_ms / 1_000),
+                format!(
+                    "the upstream of `{}` did not answer within {} s",
+                    route.api.name,
+                    cfg.upstream_timeout_ms / 1_000
+                ),
             )
             .with_retry_after(5))
         }
     };
-    pass_back(upstream).map_err(|_| Problem::new(ProblemKind::UpstreamUnreachable, "the upstream's answer could not be read"))
+    pass_back(upstream).map_err(|_| {
+        Problem::new(
+            ProblemKind::UpstreamUnreachable,
+            "the upstream's answer could not be read",
+        )
+    })
 }
 
-fn upstream_headers(req: &Request, url: &worker::Url, caller: Caller<'_>) -> worker::Result<Headers> {
+fn upstream_headers(
+    req: &Request,
+    url: &worker::Url,
+    caller: Caller<'_>,
+) -> worker::Result<Headers> {
     let incoming = req.headers();
     let connection = incoming.get("connection")?;
     let out = Headers::new();
@@ -69,7 +105,9 @@ fn upstream_headers(req: &Request, url: &worker::Url, caller: Caller<'_>) -> wor
     }
     // Cloudflare sets cf-connecting-ip itself (clients cannot spoof it through the edge).
     let client_ip = incoming.get("cf-connecting-ip")?;
-    let host = incoming.get("host")?.unwrap_or_else(|| url.host_str().unwrap_or_default().to_owned());
+    let host = incoming
+        .get("host")?
+        .unwrap_or_else(|| url.host_str().unwrap_or_default().to_owned());
     for (name, value) in forwarded_headers(client_ip.as_deref(), url.scheme(), &host) {
         out.set(name, &value)?;
     }
@@ -93,5 +131,8 @@ fn pass_back(upstream: Response) -> worker::Result<Response> {
         }
     }
     let (_, body) = upstream.into_parts();
-    Ok(Response::builder().with_status(status).with_headers(headers).body(body))
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body))
 }

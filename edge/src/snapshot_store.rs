@@ -43,7 +43,13 @@ pub async fn current_snapshot(env: &Env, cfg: &EdgeConfig) -> Option<Rc<RoutedSn
             return held;
         }
     }
-    match ask_coordinator(env, &coordinator_name(cfg.coordinator_shards), held.as_ref().map(|s| s.version)).await {
+    match ask_coordinator(
+        env,
+        &coordinator_name(cfg.coordinator_shards),
+        held.as_ref().map(|s| s.version),
+    )
+    .await
+    {
         Ok(Some(snapshot)) => Some(install(snapshot, now)),
         Ok(None) => {
             if let Some(s) = &held {
@@ -59,7 +65,9 @@ pub async fn current_snapshot(env: &Env, cfg: &EdgeConfig) -> Option<Rc<RoutedSn
                     s.checked_at_ms.set(now);
                     Some(s)
                 }
-                None => read_kv_mirror(env).await.map(|snapshot| install(snapshot, now)),
+                None => read_kv_mirror(env)
+                    .await
+                    .map(|snapshot| install(snapshot, now)),
             }
         }
     }
@@ -72,7 +80,11 @@ fn install(snapshot: ConfigSnapshot, now: u64) -> Rc<RoutedSnapshot> {
 }
 
 /// `Ok(None)` means the version we hold is current.
-async fn ask_coordinator(env: &Env, name: &str, have: Option<u64>) -> Result<Option<ConfigSnapshot>, String> {
+async fn ask_coordinator(
+    env: &Env,
+    name: &str,
+    have: Option<u64>,
+) -> Result<Option<ConfigSnapshot>, String> {
     let stub = env
         .durable_object(COORDINATOR_BINDING)
         .and_then(|ns| ns.get_by_name(name))
@@ -86,7 +98,9 @@ async fn ask_coordinator(env: &Env, name: &str, have: Option<u64>) -> Result<Opt
         304 => Ok(None),
         200 => {
             let body = resp.text().await.map_err(|e| e.to_string())?;
-            serde_json::from_str(&body).map(Some).map_err(|e| e.to_string())
+            serde_json::from_str(&body)
+                .map(Some)
+                .map_err(|e| e.to_string())
         }
         s => Err(format!("coordinator answered {s}")),
     }
@@ -94,5 +108,9 @@ async fn ask_coordinator(env: &Env, name: &str, have: Option<u64>) -> Result<Opt
 
 async fn read_kv_mirror(env: &Env) -> Option<ConfigSnapshot> {
     let kv = env.kv(KV_BINDING).ok()?;
-    kv.get(KV_SNAPSHOT_KEY).json::<ConfigSnapshot>().await.ok().flatten()
+    kv.get(KV_SNAPSHOT_KEY)
+        .json::<ConfigSnapshot>()
+        .await
+        .ok()
+        .flatten()
 }
