@@ -61,9 +61,10 @@ if [ ! -s "$DATA_DIR/demo-key" ]; then
 fi
 DEMO_KEY=$(cat "$DATA_DIR/demo-key")
 
+# The edge's settings go in a private env file, not on a command line other users can read.
+(umask 077; printf 'ORIGIN_URL=http://%s\nEDGE_SECRET=%s\n' "$ORIGIN_ADDR" "$TOLLGATE_EDGE_SECRET" > "$DATA_DIR/edge.env")
 start npx wrangler dev --ip 127.0.0.1 --port "$EDGE_PORT" --inspector-port 0 \
-  --persist-to "$DATA_DIR/edge" --show-interactive-dev-session=false \
-  --var "ORIGIN_URL:http://$ORIGIN_ADDR" --var "EDGE_SECRET:$TOLLGATE_EDGE_SECRET"
+  --persist-to "$DATA_DIR/edge" --show-interactive-dev-session=false --env-file "$DATA_DIR/edge.env"
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "http://127.0.0.1:$EDGE_PORT/" 2>/dev/null && break
   sleep 0.1
