@@ -25,13 +25,13 @@ export TOLLGATE_EDGE_SECRET=${TOLLGATE_EDGE_SECRET:-$(secret edge edge-secret)}
 
 pids=()
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   echo; echo "stopping tollgate…"
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   sleep 1
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP
 
 # Each child gets its own process group, so stopping it stops its children (workerd) too.
 start() { setsid "$@" & pids+=($!); }
