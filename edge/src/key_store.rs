@@ -8,7 +8,9 @@ use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::KeyCache;
 use crate::origin_client::lookup_key;
 use crate::snapshot_store::KV_BINDING;
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use tollgate_core::key_cache::{assess, CachedKey, Freshness, KeyCachePolicy};
 use tollgate_core::{KeyHash, KeyRecord, Problem, ProblemKind};
 use worker::Env;
@@ -18,8 +20,31 @@ const KV_NEGATIVE_TTL_SECS: u64 = 60;
 /// KV keeps positive answers this long without a revalidation.
 const KV_POSITIVE_TTL_SECS: u64 = 7 * 24 * 3_600;
 
+type Lookup = Shared<LocalBoxFuture<'static, Result<Option<KeyRecord>, String>>>;
+
 thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+    static IN_FLIGHT: RefCell<HashMap<KeyHash, Lookup>> = RefCell::new(HashMap::new());
+}
+
+/// Asks the origin about `hash`, joining a look-up of the same hash already under way.
+async fn lookup_once(cfg: &EdgeConfig, hash: &KeyHash) -> Result<Option<KeyRecord>, String> {
+    let lookup = IN_FLIGHT.with(|m| {
+        m.borrow_mut()
+            .entry(hash.clone())
+            .or_insert_with(|| {
+                let (cfg, hash) = (cfg.clone(), hash.clone());
+                async move { lookup_key(&cfg, &hash).await }
+                    .boxed_local()
+                    .shared()
+            })
+            .clone()
+    });
+    let answer = lookup.await;
+    // No await between here and the caller caching the answer, so no request can slip
+    // in between and start a second look-up.
+    IN_FLIGHT.with(|m| m.borrow_mut().remove(hash));
+    answer
 }
 
 fn kv_key(hash: &KeyHash) -> String {
@@ -57,7 +82,7 @@ pub async fn find_key(
             }
         }
     }
-    match lookup_key(cfg, hash).await {
+    match lookup_once(cfg, hash).await {
         Ok(record) => {
             let entry = CachedKey {
                 record,

@@ -1,6 +1,7 @@
 //! The `tollgate` binary: parses the command line and hands over to the library.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use tollgate_origin::cli::{Cli, Command};
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
 use tracing_subscriber::EnvFilter;
@@ -9,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )

@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
 import { startOrigin, startUpstream, freePort } from "./lib/procs.mjs";
 import { startEdge } from "./lib/edge.mjs";
 
@@ -98,6 +99,52 @@ test("missing, malformed and unknown keys get 401 problem+json", async () => {
   const forged = key.key.slice(0, 3) + "A".repeat(32);
   p = await problemOf(await call("/echo/x", { headers: withKey(forged + checksum(forged.slice(3))) }), 401);
   assert.match(p.type, /invalid-credential/);
+});
+
+test("a flood of one unknown key reaches the origin once (single-flight + negative cache)", async () => {
+  const unknown = key.key.slice(0, 3) + "C".repeat(32);
+  const full = unknown + checksum(unknown.slice(3));
+  const hash = createHash("sha256").update(full).digest("hex");
+  const answers = await Promise.all(Array.from({ length: 40 }, () => call("/echo/flood", { headers: withKey(full) })));
+  for (const res of answers) await problemOf(res, 401);
+  for (let i = 0; i < 20; i++) await problemOf(await call("/echo/flood", { headers: withKey(full) }), 401);
+  const lookups = origin.log().split(`/edge/v1/keys/${hash}`).length - 1;
+  assert.ok(lookups >= 1, "the origin was never asked");
+  console.log(`# unknown-key flood: ${lookups} origin look-ups for 60 requests`);
+  // Concurrent requests share one look-up (single-flight); later ones hit the cache.
+  assert.equal(lookups, 1, `origin asked ${lookups} times`);
+  const before = lookups;
+  for (let i = 0; i < 20; i++) await problemOf(await call("/echo/flood", { headers: withKey(full) }), 401);
+  assert.equal(origin.log().split(`/edge/v1/keys/${hash}`).length - 1, before, "cached negative answer was not used");
+});
+
+test("hop-by-hop headers, and those named in Connection, do not reach the upstream", async () => {
+  const { port } = new URL(edge.url);
+  const seen = await new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/echo/hop",
+        headers: {
+          authorization: `Bearer ${key.key}`,
+          connection: "keep-alive, x-hop-secret",
+          "x-hop-secret": "must-not-pass",
+          "proxy-authorization": "Basic c2VjcmV0",
+          "x-end-to-end": "passes",
+        },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d)).on("end", () => resolve(JSON.parse(body)));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+  assert.equal(seen.headers["x-end-to-end"], "passes");
+  assert.equal(seen.headers["x-hop-secret"], undefined);
+  assert.equal(seen.headers["proxy-authorization"], undefined);
 });
 
 test("a key for one API cannot call another: 403", async () => {
