@@ -2,6 +2,7 @@
 //! API takes an HMAC signature from the edge. Each is a middleware on its whole router,
 //! so no handler can forget it, and each runs before the body is read.
 
+use crate::audit::Actor;
 use crate::clock;
 use crate::error::AppError;
 use crate::routes::AppState;
@@ -14,7 +15,7 @@ use tollgate_core::edge_auth::{verify_edge_request, EDGE_SIGNATURE_HEADER};
 /// Admits requests bearing the admin token.
 pub async fn require_admin(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
     let presented = request
@@ -30,6 +31,7 @@ pub async fn require_admin(
         );
         return Err(AppError::WrongAdminToken);
     }
+    request.extensions_mut().insert(Actor::admin_token());
     Ok(next.run(request).await)
 }
 

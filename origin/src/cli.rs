@@ -1,4 +1,5 @@
-//! The command line: `tollgate serve` (the default) and `tollgate demo-upstream`.
+//! The command line: `tollgate serve` (the default), `tollgate demo-upstream` and
+//! `tollgate audit verify`.
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,19 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:9090")]
         addr: String,
     },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `tollgate audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain of the audit log in TOLLGATE_DATABASE_URL; exits 1 and
+    /// names the first edited, missing or reordered entry if it is broken.
+    Verify,
 }
 
 #[cfg(test)]

@@ -41,6 +41,14 @@ impl Config {
         Ok(config)
     }
 
+    /// The database URL from the environment, without touching any secret (for CLI tools).
+    pub fn database_url_from_env() -> String {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir =
+            PathBuf::from(var("TOLLGATE_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()));
+        var("TOLLGATE_DATABASE_URL").unwrap_or_else(|| default_database_url(&data_dir))
+    }
+
     /// Builds the config from any variable lookup; also returns the secrets it generated.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,

@@ -3,6 +3,7 @@
 //! edge-facing API the workers refresh their config from.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -2,7 +2,9 @@
 
 use clap::Parser;
 use std::io::IsTerminal;
-use tollgate_origin::cli::{Cli, Command};
+use tollgate_origin::audit::{verify_chain, VerifyReport};
+use tollgate_origin::cli::{AuditCommand, Cli, Command};
+
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -25,5 +27,25 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(shutdown).await
         }
         Command::DemoUpstream { addr } => demo_upstream::run(&addr, shutdown).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit_verify().await,
+    }
+}
+
+/// `tollgate audit verify`: progress on stderr, verdict on stdout, exit 1 when broken.
+async fn audit_verify() -> anyhow::Result<()> {
+    let db = tollgate_origin::db::connect(&Config::database_url_from_env()).await?;
+    let report = verify_chain(&db, |n| eprint!("\rverified {n} entries…")).await?;
+    eprintln!();
+    match report {
+        VerifyReport::Intact { entries } => {
+            println!("audit log intact: {entries} entries, every hash chains to the head");
+            Ok(())
+        }
+        VerifyReport::Broken { verified, reason } => {
+            println!("audit log BROKEN after {verified} good entries: {reason}");
+            std::process::exit(1);
+        }
     }
 }

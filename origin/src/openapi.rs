@@ -2,7 +2,7 @@
 //! annotations so it changes with the code.
 
 use crate::admin::{apis, consumers, key_views, keys, plans, usage};
-use crate::{edge_api, health};
+use crate::{audit, edge_api, health};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         key_views::get_key,
         keys::revoke_key,
         usage::get_usage,
+        audit::api::list_audit,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),
@@ -43,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         (name = "plans", description = "Rate limits and quotas"),
         (name = "keys", description = "API keys issued to consumers"),
         (name = "usage", description = "Billable usage"),
+        (name = "audit", description = "Who changed what, as a verifiable hash chain"),
         (name = "edge", description = "Called only by tollgate edges"),
         (name = "health", description = "Liveness"),
     )

@@ -6,7 +6,7 @@ use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{AdminToken, EdgeSecret};
-use crate::{auth, edge_api, health, openapi};
+use crate::{audit, auth, edge_api, health, openapi};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
@@ -50,6 +50,7 @@ pub fn app(state: AppState) -> Router {
             get(key_views::get_key).delete(keys::revoke_key),
         )
         .route("/admin/v1/usage", get(usage::get_usage))
+        .route("/admin/v1/audit", get(audit::list_audit))
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let edge = Router::new()

@@ -2,6 +2,7 @@
 //! callers authenticate. Creating one bumps the config version so edges pick it up.
 
 use crate::admin::fields;
+use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
 use crate::config_version;
 use crate::core_schemas::{AuthPolicyDoc, ProblemDoc};
@@ -11,6 +12,7 @@ use crate::ids::new_api_id;
 use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Executor};
 use tollgate_core::{ApiId, ApiRoute, AuthPolicy};
@@ -126,6 +128,7 @@ fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
 )]
 pub async fn create_api(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Json(body): Json<CreateApi>,
 ) -> Result<(StatusCode, axum::Json<Api>), AppError> {
     let name = fields::text("name", &body.name)?;
@@ -158,9 +161,6 @@ pub async fn create_api(
             e.into()
         }
     })?;
-    config_version::bump(&mut *tx).await?;
-    tx.commit().await?;
-    tracing::info!(api_id = %id, %base_path, "api created");
     let api = Api {
         id,
         name,
@@ -170,6 +170,17 @@ pub async fn create_api(
         created_at: format_rfc3339(now),
         updated_at: format_rfc3339(now),
     };
+    config_version::bump(&mut *tx).await?;
+    let change = audit::Change {
+        action: "api.create",
+        target_type: "api",
+        target_id: api.id.as_str(),
+        before: None,
+        after: audit::snapshot_of(&api),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
+    tx.commit().await?;
+    tracing::info!(api_id = %api.id, base_path = %api.base_path, "api created");
     Ok((StatusCode::CREATED, axum::Json(api)))
 }
 

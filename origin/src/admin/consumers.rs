@@ -1,6 +1,7 @@
 //! Consumers: the developers or applications that hold keys and are billed for usage.
 
 use crate::admin::fields;
+use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
@@ -9,6 +10,7 @@ use crate::ids::new_consumer_id;
 use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use tollgate_core::ConsumerId;
 use utoipa::ToSchema;
@@ -69,26 +71,37 @@ impl From<ConsumerRow> for Consumer {
 )]
 pub async fn create_consumer(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Json(body): Json<CreateConsumer>,
 ) -> Result<(StatusCode, axum::Json<Consumer>), AppError> {
     let name = fields::text("name", &body.name)?;
     let email = fields::email("email", &body.email)?;
     let id = new_consumer_id();
     let now = now_ms();
+    let mut tx = state.db.begin().await?;
     sqlx::query("INSERT INTO consumers (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
         .bind(id.as_str())
         .bind(&name)
         .bind(&email)
         .bind(now)
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?;
-    tracing::info!(consumer_id = %id, "consumer created");
     let consumer = Consumer {
         id,
         name,
         email,
         created_at: format_rfc3339(now),
     };
+    let change = audit::Change {
+        action: "consumer.create",
+        target_type: "consumer",
+        target_id: consumer.id.as_str(),
+        before: None,
+        after: audit::snapshot_of(&consumer),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
+    tx.commit().await?;
+    tracing::info!(consumer_id = %consumer.id, "consumer created");
     Ok((StatusCode::CREATED, axum::Json(consumer)))
 }
 

@@ -4,6 +4,7 @@
 //! `key_views`.
 
 use crate::admin::fields::{self, Table};
+use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms, parse_rfc3339};
 use crate::config_version;
 use crate::core_schemas::ProblemDoc;
@@ -13,6 +14,7 @@ use crate::ids::new_key_id;
 use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tollgate_core::{ApiId, ApiKey, ConsumerId, KeyId, PlanId};
@@ -111,6 +113,7 @@ async fn require(state: &AppState, table: Table, field: &str, id: &str) -> Resul
 )]
 pub async fn create_key(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Json(body): Json<CreateKey>,
 ) -> Result<(StatusCode, axum::Json<IssuedKey>), AppError> {
     let now = now_ms();
@@ -125,6 +128,7 @@ pub async fn create_key(
     }
     let key = mint_key();
     let id = new_key_id();
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
@@ -137,8 +141,22 @@ pub async fn create_key(
     .bind(key.display_prefix())
     .bind(now)
     .bind(expires_at)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    // The audit trail records the key's identity and prefix, never the key or its hash.
+    let after = serde_json::json!({
+        "id": id.as_str(), "prefix": key.display_prefix(), "consumer_id": body.consumer_id,
+        "api_id": body.api_id, "plan_id": body.plan_id, "status": "active", "expires_at": expires_at,
+    });
+    let change = audit::Change {
+        action: "key.create",
+        target_type: "key",
+        target_id: id.as_str(),
+        before: None,
+        after: Some(after),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
+    tx.commit().await?;
     tracing::info!(key_id = %id, consumer_id = %body.consumer_id, api_id = %body.api_id, "key issued");
     let issued = IssuedKey {
         id,
@@ -169,13 +187,15 @@ pub async fn create_key(
 )]
 pub async fn revoke_key(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
+    let now = now_ms();
     let mut tx = state.db.begin().await?;
     let revoked = sqlx::query(
         "UPDATE keys SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'",
     )
-    .bind(now_ms())
+    .bind(now)
     .bind(&id)
     .execute(&mut *tx)
     .await?
@@ -190,6 +210,14 @@ pub async fn revoke_key(
         };
     }
     config_version::bump(&mut *tx).await?;
+    let change = audit::Change {
+        action: "key.revoke",
+        target_type: "key",
+        target_id: &id,
+        before: Some(serde_json::json!({ "status": "active" })),
+        after: Some(serde_json::json!({ "status": "revoked", "revoked_at": now })),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
     tx.commit().await?;
     tracing::info!(key_id = %id, "key revoked");
     Ok(StatusCode::NO_CONTENT)

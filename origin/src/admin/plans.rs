@@ -2,6 +2,7 @@
 //! a later change, which is why the limits are kept as JSON the edge can read as is.
 
 use crate::admin::fields;
+use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
@@ -10,6 +11,7 @@ use crate::ids::new_plan_id;
 use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use tollgate_core::PlanId;
 use utoipa::ToSchema;
@@ -153,6 +155,7 @@ fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
 )]
 pub async fn create_plan(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Json(body): Json<CreatePlan>,
 ) -> Result<(StatusCode, axum::Json<Plan>), AppError> {
     let name = fields::text("name", &body.name)?;
@@ -160,6 +163,7 @@ pub async fn create_plan(
     let quota = body.quota.map(check_quota).transpose()?;
     let id = new_plan_id();
     let now = now_ms();
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -168,9 +172,8 @@ pub async fn create_plan(
     .bind(encode(rate_limit.as_ref())?)
     .bind(encode(quota.as_ref())?)
     .bind(now)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
-    tracing::info!(plan_id = %id, "plan created");
     let plan = Plan {
         id,
         name,
@@ -178,6 +181,16 @@ pub async fn create_plan(
         quota,
         created_at: format_rfc3339(now),
     };
+    let change = audit::Change {
+        action: "plan.create",
+        target_type: "plan",
+        target_id: plan.id.as_str(),
+        before: None,
+        after: audit::snapshot_of(&plan),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
+    tx.commit().await?;
+    tracing::info!(plan_id = %plan.id, "plan created");
     Ok((StatusCode::CREATED, axum::Json(plan)))
 }
 

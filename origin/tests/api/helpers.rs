@@ -27,6 +27,8 @@ pub enum Db {
 #[derive(Clone)]
 pub struct TestApp {
     pub base: String,
+    /// The database this origin uses, for tests that look underneath the API.
+    pub database_url: String,
     pub client: reqwest::Client,
     pub admin_token: String,
     pub edge_secret: Vec<u8>,
@@ -80,7 +82,7 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
     };
     let config = Config {
         addr: "127.0.0.1:0".into(),
-        database_url,
+        database_url: database_url.clone(),
         data_dir: sqlite_dir
             .as_ref()
             .map(|d| d.path().to_owned())
@@ -96,6 +98,7 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
     }));
     let test_app = TestApp {
         base,
+        database_url,
         client: reqwest::Client::new(),
         admin_token,
         edge_secret: edge_secret.into_bytes(),

@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin_auth;
 mod apis;
+mod audit;
 mod binary;
 mod consumers;
 mod demo_upstream;
