@@ -42,6 +42,41 @@ pub fn is_hop_by_hop(name: &str, connection_header: Option<&str>) -> bool {
             .is_some_and(|c| c.split(',').any(|t| t.trim().eq_ignore_ascii_case(&lower)))
 }
 
+/// Why an operator-configured upstream header is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamHeaderError {
+    #[error("a header name is 1–64 characters of letters, digits and `!#$%&'*+-.^_`|~`")]
+    Name,
+    #[error("`{0}` is managed by the proxy and cannot be set")]
+    Reserved(String),
+    #[error("a header value is at most 4096 visible characters, without CR, LF or other control characters")]
+    Value,
+}
+
+/// Checks a header the operator wants the edge to send upstream (e.g. an upstream API key).
+pub fn check_upstream_header(name: &str, value: &str) -> Result<(), UpstreamHeaderError> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || name.len() > 64 || !name.bytes().all(token) {
+        return Err(UpstreamHeaderError::Name);
+    }
+    let lower = name.to_ascii_lowercase();
+    if is_hop_by_hop(&lower, None)
+        || ["host", "content-length"].contains(&lower.as_str())
+        || lower.starts_with("x-forwarded-")
+    {
+        return Err(UpstreamHeaderError::Reserved(name.to_owned()));
+    }
+    if value.is_empty()
+        || value.len() > 4096
+        || !value
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+    {
+        return Err(UpstreamHeaderError::Value);
+    }
+    Ok(())
+}
+
 /// Whether a client request header is passed to the upstream.
 pub fn forward_request_header(
     name: &str,
@@ -145,6 +180,44 @@ mod tests {
             None,
             Some(CredentialSource::XApiKey)
         ));
+    }
+
+    #[test]
+    fn upstream_headers_are_checked() {
+        assert_eq!(check_upstream_header("Authorization", "Bearer abc"), Ok(()));
+        assert_eq!(check_upstream_header("X-Api-Key", "k"), Ok(()));
+        assert_eq!(
+            check_upstream_header("", "v"),
+            Err(UpstreamHeaderError::Name)
+        );
+        assert_eq!(
+            check_upstream_header("Bad Name", "v"),
+            Err(UpstreamHeaderError::Name)
+        );
+        assert!(matches!(
+            check_upstream_header("Host", "v"),
+            Err(UpstreamHeaderError::Reserved(_))
+        ));
+        assert!(matches!(
+            check_upstream_header("transfer-encoding", "v"),
+            Err(UpstreamHeaderError::Reserved(_))
+        ));
+        assert!(matches!(
+            check_upstream_header("X-Forwarded-For", "v"),
+            Err(UpstreamHeaderError::Reserved(_))
+        ));
+        assert_eq!(
+            check_upstream_header("X", "a\r\nInjected: 1"),
+            Err(UpstreamHeaderError::Value)
+        );
+        assert_eq!(
+            check_upstream_header("X", ""),
+            Err(UpstreamHeaderError::Value)
+        );
+        assert_eq!(
+            check_upstream_header("X", &"a".repeat(4097)),
+            Err(UpstreamHeaderError::Value)
+        );
     }
 
     #[test]

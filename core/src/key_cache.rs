@@ -114,6 +114,7 @@ mod tests {
             base_path: "/x".into(),
             upstream_url: "http://u".into(),
             auth: AuthPolicy::Key,
+            upstream_headers: Vec::new(),
         }
     }
 

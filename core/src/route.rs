@@ -109,6 +109,7 @@ mod tests {
             base_path: base.into(),
             upstream_url: "http://up".into(),
             auth: AuthPolicy::Key,
+            upstream_headers: Vec::new(),
         }
     }
 

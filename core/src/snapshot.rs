@@ -41,6 +41,17 @@ pub struct ApiRoute {
     pub upstream_url: String,
     #[serde(default)]
     pub auth: AuthPolicy,
+    /// Headers the edge sets on every upstream request (e.g. the upstream's own
+    /// credential), replacing any the client sent under the same name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstream_headers: Vec<UpstreamHeader>,
+}
+
+/// One header the edge adds towards the upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamHeader {
+    pub name: String,
+    pub value: String,
 }
 
 /// How callers of an API authenticate.

@@ -35,7 +35,7 @@ pub async fn forward(
     })?;
     let target = upstream_url(&route.api.upstream_url, &route.rest, url.query());
 
-    let headers = upstream_headers(req, &url, caller).map_err(|_| {
+    let headers = upstream_headers(req, &url, route, caller).map_err(|_| {
         Problem::new(
             ProblemKind::MalformedRequest,
             "a request header value is not valid; remove CR, LF and control characters",
@@ -93,6 +93,7 @@ pub async fn forward(
 fn upstream_headers(
     req: &Request,
     url: &worker::Url,
+    route: &RouteMatch<'_>,
     caller: Caller<'_>,
 ) -> worker::Result<Headers> {
     let incoming = req.headers();
@@ -110,6 +111,10 @@ fn upstream_headers(
         .unwrap_or_else(|| url.host_str().unwrap_or_default().to_owned());
     for (name, value) in forwarded_headers(client_ip.as_deref(), url.scheme(), &host) {
         out.set(name, &value)?;
+    }
+    // The operator's upstream credential replaces anything the client sent by that name.
+    for header in &route.api.upstream_headers {
+        out.set(&header.name, &header.value)?;
     }
     if let Some(key) = caller.key {
         out.set("x-tollgate-consumer-id", key.consumer_id.as_str())?;

@@ -24,11 +24,24 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:9090")]
         addr: String,
     },
+    /// Work with secrets at rest.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// `tollgate secrets …`
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every stored secret under the primary master key. Set the new key in
+    /// TOLLGATE_MASTER_KEY and the old one in TOLLGATE_MASTER_KEY_PREVIOUS first.
+    Rotate,
 }
 
 /// `tollgate audit …`

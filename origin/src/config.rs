@@ -1,6 +1,7 @@
 //! Start-up configuration from the environment (names and defaults in CONTRACT.md).
 
 use crate::secrets::{load_or_generate, AdminToken, EdgeSecret, SecretSource};
+use crate::vault::MasterKeyring;
 use std::path::{Path, PathBuf};
 
 /// Default listen address.
@@ -19,6 +20,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub admin_token: AdminToken,
     pub edge_secret: EdgeSecret,
+    /// Seals secrets at rest (see `vault`).
+    pub master_keys: MasterKeyring,
 }
 
 impl Config {
@@ -70,12 +73,14 @@ impl Config {
         if source == SecretSource::Generated {
             generated.push(Generated::EdgeSecret(secret_file));
         }
+        let master_keys = MasterKeyring::load(var, &data_dir)?;
         let config = Config {
             addr,
             database_url,
             data_dir,
             admin_token: AdminToken::new(admin_token),
             edge_secret: EdgeSecret::new(edge_secret),
+            master_keys,
         };
         Ok((config, generated))
     }

@@ -120,6 +120,7 @@ mod tests {
             base_path: "/n".into(),
             upstream_url: "http://u".into(),
             auth: AuthPolicy::Key,
+            upstream_headers: Vec::new(),
         };
         assert_eq!(schema_members::<ApiRouteDoc>(), json_members(&route));
         let hash = ApiKey::generate(|| 7).hash();

@@ -2,6 +2,7 @@
 //! by hash. Only signed edge requests reach these handlers (see `auth`).
 
 use crate::admin::apis::load_routes;
+use crate::admin::upstream_auth;
 use crate::clock::now_ms;
 use crate::config_version;
 use crate::core_schemas::{ConfigSnapshotDoc, KeyRecordDoc, ProblemDoc};
@@ -61,7 +62,11 @@ pub async fn get_snapshot(
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, etag_header), cache]).into_response());
     }
-    let apis = load_routes(&state.db).await?;
+    let mut apis = load_routes(&state.db).await?;
+    let mut headers = upstream_auth::upstream_headers_by_api(&state).await?;
+    for api in &mut apis {
+        api.upstream_headers = headers.remove(api.id.as_str()).unwrap_or_default();
+    }
     let revoked: Vec<(String,)> = sqlx::query_as(
         "SELECT key_hash FROM keys WHERE status = 'revoked' AND revoked_at >= $1 ORDER BY revoked_at",
     )

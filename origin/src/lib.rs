@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod vault;
 
 pub use config::Config;
 pub use routes::{app, AppState};

@@ -3,7 +3,7 @@
 use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
-use tollgate_origin::cli::{AuditCommand, Cli, Command};
+use tollgate_origin::cli::{AuditCommand, Cli, Command, SecretsCommand};
 
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
 use tracing_subscriber::EnvFilter;
@@ -30,7 +30,24 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify().await,
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => secrets_rotate().await,
     }
+}
+
+/// `tollgate secrets rotate`: re-seals secrets under the primary master key.
+async fn secrets_rotate() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = tollgate_origin::db::connect(&config.database_url).await?;
+    let report = tollgate_origin::vault::rotate_secrets(&db, &config.master_keys).await?;
+    println!(
+        "re-sealed {} secrets under master key {} ({} already were); the previous key can now be retired",
+        report.resealed,
+        config.master_keys.primary().id(),
+        report.already_current
+    );
+    Ok(())
 }
 
 /// `tollgate audit verify`: progress on stderr, verdict on stdout, exit 1 when broken.

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{apis, consumers, key_views, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
 use crate::{audit, edge_api, health};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         apis::create_api,
         apis::list_apis,
         apis::get_api,
+        upstream_auth::set_upstream_auth,
+        upstream_auth::delete_upstream_auth,
         consumers::create_consumer,
         consumers::list_consumers,
         consumers::get_consumer,

@@ -1,15 +1,16 @@
 //! The origin's HTTP surface in one place: which path goes to which handler, and the
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
-use crate::admin::{apis, consumers, key_views, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{AdminToken, EdgeSecret};
+use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -21,6 +22,7 @@ pub struct AppState {
     pub db: Db,
     pub admin_token: Arc<AdminToken>,
     pub edge_secret: Arc<EdgeSecret>,
+    pub master_keys: Arc<MasterKeyring>,
 }
 
 /// The whole origin as a router, ready to serve or to call in tests.
@@ -31,6 +33,10 @@ pub fn app(state: AppState) -> Router {
             get(apis::list_apis).post(apis::create_api),
         )
         .route("/admin/v1/apis/{id}", get(apis::get_api))
+        .route(
+            "/admin/v1/apis/{id}/upstream-auth",
+            put(upstream_auth::set_upstream_auth).delete(upstream_auth::delete_upstream_auth),
+        )
         .route(
             "/admin/v1/consumers",
             get(consumers::list_consumers).post(consumers::create_consumer),
@@ -81,6 +87,7 @@ pub fn app(state: AppState) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::MasterKey;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
@@ -94,6 +101,7 @@ mod tests {
             db,
             admin_token: Arc::new(AdminToken::new("admin")),
             edge_secret: Arc::new(EdgeSecret::new("edge")),
+            master_keys: Arc::new(MasterKeyring::new(MasterKey::from_bytes([7; 32]), vec![])),
         };
         (app(state), dir)
     }

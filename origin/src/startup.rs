@@ -26,6 +26,7 @@ impl Application {
             db: pool.clone(),
             admin_token: Arc::new(config.admin_token),
             edge_secret: Arc::new(config.edge_secret),
+            master_keys: Arc::new(config.master_keys),
         };
         let listener = TcpListener::bind(&config.addr)
             .await

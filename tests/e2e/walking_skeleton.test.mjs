@@ -224,6 +224,22 @@ test("a revoked key stops working within the refresh window", async () => {
   assert.match(p.type, /revoked-credential/);
 });
 
+test("an upstream credential set on the origin is added by the edge, replacing the client's", async () => {
+  const put = await fetch(`${origin.url}/admin/v1/apis/${openApi.id}/upstream-auth`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${origin.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ header: "X-Upstream-Key", value: "sealed-at-rest" }),
+  });
+  assert.equal(put.status, 200);
+  const started = Date.now();
+  let seen;
+  do {
+    seen = await (await call("/open/creds", { headers: { "x-upstream-key": "spoofed" } })).json();
+    if (seen.headers["x-upstream-key"] !== "sealed-at-rest") await new Promise((r) => setTimeout(r, 100));
+  } while (seen.headers["x-upstream-key"] !== "sealed-at-rest" && Date.now() - started < (REFRESH_SECS + 1) * 1000);
+  assert.equal(seen.headers["x-upstream-key"], "sealed-at-rest");
+});
+
 test("with the origin stopped, a known key still gets 200", async () => {
   assert.equal((await call("/echo/warm", { headers: withKey(key.key) })).status, 200);
   await origin.stop();

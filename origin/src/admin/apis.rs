@@ -89,6 +89,7 @@ impl ApiRow {
             name: self.name,
             base_path: self.base_path,
             upstream_url: self.upstream_url,
+            upstream_headers: Vec::new(),
         })
     }
 }

@@ -7,4 +7,5 @@ pub mod fields;
 pub mod key_views;
 pub mod keys;
 pub mod plans;
+pub mod upstream_auth;
 pub mod usage;

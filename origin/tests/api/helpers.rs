@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tollgate_core::edge_auth::{sign_edge_request, EDGE_SIGNATURE_HEADER};
 use tollgate_origin::secrets::{AdminToken, EdgeSecret};
+use tollgate_origin::vault::{MasterKey, MasterKeyring};
 use tollgate_origin::{Application, Config};
 
 /// The maintenance database tests create their own databases from.
@@ -29,6 +30,8 @@ pub struct TestApp {
     pub base: String,
     /// The database this origin uses, for tests that look underneath the API.
     pub database_url: String,
+    /// The master key sealing this origin's secrets.
+    pub master_key: [u8; 32],
     pub client: reqwest::Client,
     pub admin_token: String,
     pub edge_secret: Vec<u8>,
@@ -64,11 +67,19 @@ async fn pg_execute(sql: &str) {
     conn.close().await.ok();
 }
 
+fn rand_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
+}
+
 /// Starts the origin on a fresh database.
 pub async fn spawn_app(db: Db) -> (TestApp, Running) {
     let admin_token = format!("test-admin-{}", uuid::Uuid::new_v4().simple());
     let edge_secret = format!("test-edge-{}", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().expect("temp dir");
+    let master_key = rand_key();
     let (database_url, sqlite_dir, pg_database) = match db {
         Db::Sqlite => {
             let url = format!("sqlite://{}/tollgate.db", dir.path().display());
@@ -89,6 +100,7 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
             .unwrap_or_default(),
         admin_token: AdminToken::new(admin_token.clone()),
         edge_secret: EdgeSecret::new(edge_secret.clone()),
+        master_keys: MasterKeyring::new(MasterKey::from_bytes(master_key), vec![]),
     };
     let app = Application::build(config).await.expect("origin starts");
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -99,6 +111,7 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
     let test_app = TestApp {
         base,
         database_url,
+        master_key,
         client: reqwest::Client::new(),
         admin_token,
         edge_secret: edge_secret.into_bytes(),

@@ -14,4 +14,5 @@ mod edge;
 mod keys;
 mod plans;
 mod service;
+mod upstream_auth;
 mod usage;
