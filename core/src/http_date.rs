@@ -48,11 +48,23 @@ mod tests {
     #[test]
     fn formats_known_dates() {
         assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(format_http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            format_http_date(784_111_777),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
         // RFC 8594's example date.
-        assert_eq!(format_http_date(1_542_412_799), "Fri, 16 Nov 2018 23:59:59 GMT");
-        assert_eq!(format_http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
-        assert_eq!(format_http_date(4_102_444_800), "Fri, 01 Jan 2100 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(1_542_412_799),
+            "Fri, 16 Nov 2018 23:59:59 GMT"
+        );
+        assert_eq!(
+            format_http_date(951_782_400),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        assert_eq!(
+            format_http_date(4_102_444_800),
+            "Fri, 01 Jan 2100 00:00:00 GMT"
+        );
     }
 
     proptest::proptest! {

@@ -11,6 +11,7 @@ pub mod forward;
 pub mod http_date;
 pub mod ids;
 pub mod key_cache;
+pub mod openapi;
 pub mod problem;
 pub mod route;
 pub mod snapshot;

@@ -65,7 +65,11 @@ fn newest_live(versions: &[(u64, VersionRoute)], candidates: &[usize]) -> Option
     newest(VersionStatus::Published).or_else(|| newest(VersionStatus::Deprecated))
 }
 
-fn pick_slot(versions: &[(u64, VersionRoute)], members: &[usize], successor: Option<usize>) -> Slot {
+fn pick_slot(
+    versions: &[(u64, VersionRoute)],
+    members: &[usize],
+    successor: Option<usize>,
+) -> Slot {
     if let Some(live) = newest_live(versions, members) {
         return Slot::Live(live);
     }
@@ -142,7 +146,11 @@ impl VersionIndex {
         };
         match split_major(rest) {
             Some((major, after)) => {
-                let slot = self.by_major.get(&major).copied().unwrap_or(Slot::Unavailable);
+                let slot = self
+                    .by_major
+                    .get(&major)
+                    .copied()
+                    .unwrap_or(Slot::Unavailable);
                 (self.resolve(slot, major), after)
             }
             None => (self.resolve(bare, 0), rest),

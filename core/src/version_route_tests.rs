@@ -87,7 +87,10 @@ fn drafts_alone_leave_the_api_routing_as_before() {
     assert_eq!(reach(&t, "/pets/dogs"), pair("unversioned", "/dogs"));
     assert_eq!(reach(&t, "/pets/v1/dogs"), pair("unavailable 1", "/dogs"));
     let none = table(vec![]);
-    assert_eq!(reach(&none, "/pets/v1/dogs"), pair("unversioned", "/v1/dogs"));
+    assert_eq!(
+        reach(&none, "/pets/v1/dogs"),
+        pair("unversioned", "/v1/dogs")
+    );
 }
 
 #[test]
@@ -138,7 +141,11 @@ fn retired_is_410_and_unavailable_404_with_what_to_do() {
     assert_eq!(p.status, 410);
     assert!(p.detail.contains("1.4.0"), "{}", p.detail);
     assert!(p.detail.contains("`/pets/v2`"), "{}", p.detail);
-    assert!(p.detail.contains("https://docs.example.com/v2"), "{}", p.detail);
+    assert!(
+        p.detail.contains("https://docs.example.com/v2"),
+        "{}",
+        p.detail
+    );
     let p = admit_version(&t.match_path("/pets/v3/x").unwrap()).unwrap_err();
     assert_eq!(p.status, 404);
     assert!(p.detail.contains("available: v2"), "{}", p.detail);
@@ -154,7 +161,12 @@ fn unversioned_apis_are_untouched() {
 }
 
 fn status() -> impl Strategy<Value = VersionStatus> {
-    prop_oneof![Just(Draft), Just(Published), Just(Deprecated), Just(Retired)]
+    prop_oneof![
+        Just(Draft),
+        Just(Published),
+        Just(Deprecated),
+        Just(Retired)
+    ]
 }
 
 proptest! {
