@@ -5,6 +5,7 @@
 //! tested natively and behaves the same on wasm32.
 
 pub mod api_key;
+pub mod changelog;
 pub mod credential;
 pub mod edge_auth;
 pub mod forward;

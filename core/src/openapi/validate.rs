@@ -319,10 +319,9 @@ fn check_refs(check: &mut Check<'_>) {
                     }
                 }
                 for (key, member) in obj {
-                    if member.is_object() || member.is_array() {
-                        if !LITERAL_KEYS.contains(&key.as_str()) {
-                            stack.push((member, child(&at, key)));
-                        }
+                    let nested = member.is_object() || member.is_array();
+                    if nested && !LITERAL_KEYS.contains(&key.as_str()) {
+                        stack.push((member, child(&at, key)));
                     }
                 }
             }
@@ -354,4 +353,4 @@ fn ref_target(check: &mut Check<'_>, at: &str, reference: &str) {
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]
-mod tests;
+pub(crate) mod tests;
