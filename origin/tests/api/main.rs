@@ -14,3 +14,5 @@ mod keys;
 mod plans;
 mod service;
 mod usage;
+mod versions;
+mod versions_hostile;
