@@ -54,7 +54,8 @@ fn version(api: usize, major: usize) -> VersionRoute {
         api_id: ApiId(format!("api_{api:032x}")),
         version: format!("{major}.{}.0", major % 3),
         status,
-        upstream_url: major.is_multiple_of(2)
+        upstream_url: major
+            .is_multiple_of(2)
             .then(|| format!("https://v{major}.upstream-{api}.example.com")),
         deprecated_at: (status == VersionStatus::Deprecated).then_some(1_790_000_000),
         sunset_at: (status == VersionStatus::Deprecated).then_some(1_800_000_000),
