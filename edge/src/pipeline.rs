@@ -76,10 +76,16 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
 }
 
 /// Adds a deprecated version's `Deprecation`, `Sunset` and `Link` headers.
-fn with_notices(mut resp: Response, notices: Vec<(&'static str, String)>) -> Result<Response, Problem> {
+fn with_notices(
+    mut resp: Response,
+    notices: Vec<(&'static str, String)>,
+) -> Result<Response, Problem> {
     for (name, value) in notices {
         resp.headers_mut().append(name, &value).map_err(|_| {
-            Problem::new(ProblemKind::Internal, "a deprecation header could not be set")
+            Problem::new(
+                ProblemKind::Internal,
+                "a deprecation header could not be set",
+            )
         })?;
     }
     Ok(resp)
