@@ -4,12 +4,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e bench clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e bench bench-catalog clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
 	@echo "make test   install what is missing, run every test (unit, wasm, workerd, PostgreSQL)"
 	@echo "make bench  benchmark direct vs through the edge (needs wrk; installs it)"
+	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -42,6 +43,9 @@ bench:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	@bench/edge-proxy.sh
+
+bench-catalog:
+	$(CARGO) bench -p tollgate-core --bench catalog
 
 clean:
 	$(CARGO) clean

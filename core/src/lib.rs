@@ -6,17 +6,23 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod changelog;
 pub mod credential;
 pub mod edge_auth;
 pub mod forward;
+pub mod http_date;
 pub mod ids;
 pub mod key_cache;
+pub mod openapi;
 pub mod problem;
 pub mod route;
 pub mod snapshot;
+pub mod version;
+pub mod version_route;
 
 pub use api_key::{ApiKey, KeyHash};
 pub use ids::{ApiId, ConsumerId, KeyId, PlanId};
 pub use problem::{Problem, ProblemKind};
 pub use route::RouteTable;
 pub use snapshot::{ApiRoute, AuthPolicy, ConfigSnapshot, KeyRecord, KeyStatus};
+pub use version::{VersionRoute, VersionStatus};

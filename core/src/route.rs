@@ -1,23 +1,46 @@
-//! Route matching: which API a request path belongs to, by longest base-path prefix.
+//! Route matching: which API a request path belongs to, by longest base-path prefix, and
+//! which of its versions (see `version_route`).
 //!
 //! Base paths are indexed in a hash map, and a match probes one entry per path segment
-//! (longest first), so matching costs O(segments), independent of how many APIs exist.
+//! (longest first) plus one for a `/v{major}` segment, so matching costs O(segments),
+//! independent of how many APIs and versions exist.
 
-use crate::ApiRoute;
+use crate::version_route::{VersionIndex, VersionPick};
+use crate::{ApiId, ApiRoute, VersionRoute};
 use std::collections::HashMap;
 
-/// A matched route: the API and the rest of the path after its base path.
-#[derive(Debug, PartialEq)]
+/// A matched route: the API, the version reached and the rest of the path to forward.
+#[derive(Debug)]
 pub struct RouteMatch<'a> {
     pub api: &'a ApiRoute,
-    /// Always starts with `/` (just `/` when the request hit the base path itself).
+    /// Always starts with `/` (just `/` when the request hit the base path itself); a
+    /// `/v{major}` segment that selected a version is not part of it.
     pub rest: String,
+    pub version: VersionPick<'a>,
+    /// The API's versions, when it has any.
+    pub versions: Option<&'a VersionIndex>,
+}
+
+impl RouteMatch<'_> {
+    /// Where to forward: the version's own upstream, else the API's.
+    pub fn upstream_url(&self) -> &str {
+        match self.version {
+            VersionPick::Live(v) => v.upstream_url.as_deref().unwrap_or(&self.api.upstream_url),
+            _ => &self.api.upstream_url,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RouteEntry {
+    api: ApiRoute,
+    versions: Option<VersionIndex>,
 }
 
 /// An index of base paths built once per snapshot.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    by_base_path: HashMap<String, ApiRoute>,
+    by_base_path: HashMap<String, RouteEntry>,
 }
 
 /// Why a base path is not acceptable.
@@ -53,10 +76,28 @@ pub fn parse_base_path(raw: &str) -> Result<String, BasePathError> {
 impl RouteTable {
     /// Indexes the given APIs; a later duplicate base path replaces an earlier one.
     pub fn new(apis: impl IntoIterator<Item = ApiRoute>) -> RouteTable {
+        RouteTable::with_versions(apis, [])
+    }
+
+    /// Indexes APIs and their versions (versions of unknown APIs are ignored).
+    pub fn with_versions(
+        apis: impl IntoIterator<Item = ApiRoute>,
+        versions: impl IntoIterator<Item = VersionRoute>,
+    ) -> RouteTable {
+        let mut grouped: HashMap<ApiId, Vec<VersionRoute>> = HashMap::new();
+        for v in versions {
+            grouped.entry(v.api_id.clone()).or_default().push(v);
+        }
         RouteTable {
             by_base_path: apis
                 .into_iter()
-                .map(|api| (api.base_path.clone(), api))
+                .map(|api| {
+                    let versions = grouped
+                        .remove(&api.id)
+                        .map(VersionIndex::new)
+                        .filter(|index| !index.is_empty());
+                    (api.base_path.clone(), RouteEntry { api, versions })
+                })
                 .collect(),
         }
     }
@@ -79,14 +120,19 @@ impl RouteTable {
         let mut end = path.len();
         loop {
             let candidate = path[..end].strip_suffix('/').unwrap_or(&path[..end]);
-            if let Some(api) = self.by_base_path.get(candidate) {
+            if let Some(entry) = self.by_base_path.get(candidate) {
                 let rest = &path[candidate.len()..];
-                let rest = if rest.is_empty() {
-                    "/".to_owned()
-                } else {
-                    rest.to_owned()
+                let rest = if rest.is_empty() { "/" } else { rest };
+                let (version, rest) = match &entry.versions {
+                    Some(index) => index.select(rest),
+                    None => (VersionPick::Unversioned, rest),
                 };
-                return Some(RouteMatch { api, rest });
+                return Some(RouteMatch {
+                    api: &entry.api,
+                    rest: rest.to_owned(),
+                    version,
+                    versions: entry.versions.as_ref(),
+                });
             }
             match candidate.rfind('/') {
                 Some(0) | None => return None,
@@ -99,7 +145,7 @@ impl RouteTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ApiId, AuthPolicy};
+    use crate::AuthPolicy;
     use proptest::prelude::*;
 
     fn api(base: &str) -> ApiRoute {

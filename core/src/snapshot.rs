@@ -1,7 +1,7 @@
 //! The config snapshot the origin publishes and the edge routes by, and the key record
 //! the origin answers a key look-up with. Both cross the edge↔origin boundary as JSON.
 
-use crate::{ApiId, ConsumerId, KeyHash, KeyId, PlanId};
+use crate::{ApiId, ConsumerId, KeyHash, KeyId, PlanId, VersionRoute};
 use serde::{Deserialize, Serialize};
 
 /// Everything the edge needs to route and authorise, versioned so the edge can ask
@@ -16,6 +16,10 @@ pub struct ConfigSnapshot {
     /// when it is cached in the isolate or in KV.
     #[serde(default)]
     pub revoked: Vec<KeyHash>,
+    /// Versions of the APIs above (drafts included, so their `/v{major}` is a 404); absent
+    /// when no API has versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<VersionRoute>,
 }
 
 impl ConfigSnapshot {

@@ -23,7 +23,7 @@ impl RoutedSnapshot {
     pub fn new(snapshot: ConfigSnapshot, now_ms: u64) -> RoutedSnapshot {
         RoutedSnapshot {
             version: snapshot.version,
-            routes: RouteTable::new(snapshot.apis),
+            routes: RouteTable::with_versions(snapshot.apis, snapshot.versions),
             revoked: snapshot.revoked.into_iter().collect(),
             checked_at_ms: Cell::new(now_ms),
         }

@@ -9,6 +9,7 @@ use crate::snapshot_store::current_snapshot;
 use tollgate_core::credential::{extract_api_key, CredentialHeaders};
 use tollgate_core::forward::MAX_REQUEST_HEADER_BYTES;
 use tollgate_core::key_cache::authorize_key;
+use tollgate_core::version_route::admit_version;
 use tollgate_core::{AuthPolicy, Problem, ProblemKind};
 use worker::{Env, Request, Response};
 
@@ -45,7 +46,10 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
         )
     })?;
 
-    match &route.api.auth {
+    // Version status before credentials: a retired or unpublished version is the same
+    // answer for everyone; a deprecated one adds its headers to whatever comes back.
+    let notices = admit_version(&route)?;
+    let resp = match &route.api.auth {
         AuthPolicy::None => forward(req, &route, Caller { credential: None, key: None }, &cfg).await,
         AuthPolicy::Key => {
             let headers = req.headers();
@@ -67,7 +71,24 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             ProblemKind::InvalidCredential,
             "this API is configured for JWT authentication, which this edge version does not verify yet",
         )),
+    };
+    with_notices(resp?, notices)
+}
+
+/// Adds a deprecated version's `Deprecation`, `Sunset` and `Link` headers.
+fn with_notices(
+    mut resp: Response,
+    notices: Vec<(&'static str, String)>,
+) -> Result<Response, Problem> {
+    for (name, value) in notices {
+        resp.headers_mut().append(name, &value).map_err(|_| {
+            Problem::new(
+                ProblemKind::Internal,
+                "a deprecation header could not be set",
+            )
+        })?;
     }
+    Ok(resp)
 }
 
 fn check_limits(req: &Request, cfg: &EdgeConfig) -> Result<(), Problem> {

@@ -33,7 +33,7 @@ pub async fn forward(
             "the request URL could not be read",
         )
     })?;
-    let target = upstream_url(&route.api.upstream_url, &route.rest, url.query());
+    let target = upstream_url(route.upstream_url(), &route.rest, url.query());
 
     let headers = upstream_headers(req, &url, route, caller).map_err(|_| {
         Problem::new(

@@ -60,6 +60,27 @@ pub struct ConfigSnapshotDoc {
     apis: Vec<ApiRouteDoc>,
     /// SHA-256 hashes of keys revoked in the last 24 hours.
     revoked: Vec<String>,
+    /// Versions of the APIs (omitted when there are none).
+    versions: Vec<VersionRouteDoc>,
+}
+
+/// One version of an API as the edge routes it (`{base_path}/v{major}`).
+#[derive(ToSchema)]
+#[schema(as = VersionRoute)]
+pub struct VersionRouteDoc {
+    api_id: String,
+    /// Semantic version.
+    version: String,
+    /// `draft`, `published`, `deprecated` or `retired`.
+    #[schema(pattern = "^(draft|published|deprecated|retired)$")]
+    status: String,
+    upstream_url: Option<String>,
+    /// Unix seconds (the `Deprecation` header).
+    deprecated_at: Option<u64>,
+    /// Unix seconds (the `Sunset` header).
+    sunset_at: Option<u64>,
+    /// The migration guide (`Link: <…>; rel="deprecation"`).
+    migration_url: Option<String>,
 }
 
 /// What the origin knows about one key, found by its hash.
@@ -84,6 +105,7 @@ mod tests {
     use std::collections::BTreeSet;
     use tollgate_core::{ApiId, ApiKey, ApiRoute, AuthPolicy, ConfigSnapshot, ConsumerId, KeyId};
     use tollgate_core::{KeyRecord, KeyStatus, PlanId, Problem, ProblemKind};
+    use tollgate_core::{VersionRoute, VersionStatus};
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
     use utoipa::PartialSchema;
@@ -124,10 +146,21 @@ mod tests {
         };
         assert_eq!(schema_members::<ApiRouteDoc>(), json_members(&route));
         let hash = ApiKey::generate(|| 7).hash();
+        let version = VersionRoute {
+            api_id: ApiId::from("api_1"),
+            version: "1.0.0".into(),
+            status: VersionStatus::Deprecated,
+            upstream_url: Some("http://v1".into()),
+            deprecated_at: Some(1),
+            sunset_at: Some(2),
+            migration_url: Some("https://docs".into()),
+        };
+        assert_eq!(schema_members::<VersionRouteDoc>(), json_members(&version));
         let snapshot = ConfigSnapshot {
             version: 1,
             apis: vec![route],
             revoked: vec![hash.clone()],
+            versions: vec![version],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

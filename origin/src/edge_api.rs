@@ -3,6 +3,7 @@
 
 use crate::admin::apis::load_routes;
 use crate::admin::upstream_auth;
+use crate::admin::version_store::load_version_routes;
 use crate::clock::now_ms;
 use crate::config_version;
 use crate::core_schemas::{ConfigSnapshotDoc, KeyRecordDoc, ProblemDoc};
@@ -77,10 +78,12 @@ pub async fn get_snapshot(
         .into_iter()
         .filter_map(|(hash,)| KeyHash::parse(&hash))
         .collect();
+    let versions = load_version_routes(&state.db).await?;
     let snapshot = ConfigSnapshot {
         version,
         apis,
         revoked,
+        versions,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

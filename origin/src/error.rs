@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tollgate_core::edge_auth::EdgeAuthError;
+use tollgate_core::openapi::SpecIssue;
 use tollgate_core::problem::PROBLEM_CONTENT_TYPE;
 use tollgate_core::{Problem, ProblemKind};
 
@@ -32,6 +33,10 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("the OpenAPI document has {} error(s)", .0.len())]
+    InvalidDocument(Vec<SpecIssue>),
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("database unavailable")]
@@ -81,6 +86,23 @@ impl AppError {
                 "this path does not take that method; see /openapi.json",
             ),
             AppError::Conflict(detail) => Problem::new(K::Conflict, detail.clone()),
+            AppError::UnsupportedMediaType(detail) => {
+                Problem::new(K::UnsupportedMediaType, detail.clone()).with_field("content-type")
+            }
+            AppError::InvalidDocument(issues) => {
+                let first = issues.first().map_or(String::new(), |i| {
+                    let at = match (i.line, i.column) {
+                        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+                        _ => String::new(),
+                    };
+                    format!("; the first: `{}`: {}{at}", i.pointer, i.message)
+                });
+                Problem::new(
+                    K::ValidationFailed,
+                    format!("the OpenAPI document has {} error(s), each listed in `errors`{first}", issues.len()),
+                )
+                .with_field("spec")
+            }
             AppError::PayloadTooLarge { limit } => Problem::new(
                 K::PayloadTooLarge,
                 format!("the request body is larger than {limit} bytes"),
@@ -133,6 +155,9 @@ pub fn problem_response(problem: &Problem) -> Response {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::InvalidDocument(issues) = &self {
+            return document_problem_response(&self.problem(), issues);
+        }
         let mut response = problem_response(&self.problem());
         if let Some(cause) = self.cause() {
             let text = format!("{cause:#}");
@@ -142,6 +167,23 @@ impl IntoResponse for AppError {
         }
         response
     }
+}
+
+/// A problem whose `errors` member lists every issue of a rejected document.
+fn document_problem_response(problem: &Problem, issues: &[SpecIssue]) -> Response {
+    let mut body = serde_json::to_value(problem).unwrap_or_default();
+    if let Some(obj) = body.as_object_mut() {
+        obj.insert(
+            "errors".into(),
+            serde_json::to_value(issues).unwrap_or_default(),
+        );
+    }
+    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
+    response
 }
 
 /// Logs the cause of every 5xx answer, once, with the request it belongs to.

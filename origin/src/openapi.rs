@@ -2,6 +2,7 @@
 //! annotations so it changes with the code.
 
 use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
+use crate::admin::{version_docs, version_lifecycle, versions};
 use crate::{audit, edge_api, health};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -24,6 +25,15 @@ use utoipa::{Modify, OpenApi};
         apis::get_api,
         upstream_auth::set_upstream_auth,
         upstream_auth::delete_upstream_auth,
+        versions::create_version,
+        versions::list_api_versions,
+        versions::get_api_version,
+        version_lifecycle::publish_version,
+        version_lifecycle::deprecate_version,
+        version_lifecycle::retire_version,
+        version_docs::get_version_spec,
+        version_docs::get_version_changelog,
+        version_docs::get_migration_guide,
         consumers::create_consumer,
         consumers::list_consumers,
         consumers::get_consumer,
@@ -42,6 +52,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&SecuritySchemes),
     tags(
         (name = "apis", description = "APIs the edge routes"),
+        (name = "versions", description = "API versions: OpenAPI documents, lifecycle, changelogs"),
         (name = "consumers", description = "Who calls the APIs"),
         (name = "plans", description = "Rate limits and quotas"),
         (name = "keys", description = "API keys issued to consumers"),
@@ -94,6 +105,14 @@ mod tests {
             "/healthz",
             "/admin/v1/apis",
             "/admin/v1/apis/{id}",
+            "/admin/v1/apis/{id}/versions",
+            "/admin/v1/apis/{id}/versions/{version}",
+            "/admin/v1/apis/{id}/versions/{version}/publish",
+            "/admin/v1/apis/{id}/versions/{version}/deprecate",
+            "/admin/v1/apis/{id}/versions/{version}/retire",
+            "/admin/v1/apis/{id}/versions/{version}/spec",
+            "/admin/v1/apis/{id}/versions/{version}/changelog",
+            "/admin/v1/apis/{id}/versions/{version}/migration-guide",
             "/admin/v1/consumers",
             "/admin/v1/consumers/{id}",
             "/admin/v1/plans",
@@ -122,6 +141,11 @@ mod tests {
             "ConfigSnapshot",
             "KeyRecord",
             "AuthPolicy",
+            "ApiVersion",
+            "CreateVersion",
+            "DeprecateVersion",
+            "VersionChangelog",
+            "VersionRoute",
         ] {
             assert!(
                 json["components"]["schemas"][schema].is_object(),

@@ -1,7 +1,9 @@
 //! The origin's HTTP surface in one place: which path goes to which handler, and the
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
+use crate::admin::spec_upload::MAX_SPEC_BYTES;
 use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
+use crate::admin::{version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
@@ -10,7 +12,7 @@ use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -36,6 +38,40 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/admin/v1/apis/{id}/upstream-auth",
             put(upstream_auth::set_upstream_auth).delete(upstream_auth::delete_upstream_auth),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions",
+            get(versions::list_api_versions)
+                .post(versions::create_version)
+                .layer(DefaultBodyLimit::max(MAX_SPEC_BYTES)),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}",
+            get(versions::get_api_version),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/publish",
+            post(version_lifecycle::publish_version),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/deprecate",
+            post(version_lifecycle::deprecate_version),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/retire",
+            post(version_lifecycle::retire_version),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/spec",
+            get(version_docs::get_version_spec),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/changelog",
+            get(version_docs::get_version_changelog),
+        )
+        .route(
+            "/admin/v1/apis/{id}/versions/{version}/migration-guide",
+            get(version_docs::get_migration_guide),
         )
         .route(
             "/admin/v1/consumers",

@@ -1,5 +1,5 @@
-//! The admin API (`/admin/v1/…`): operators manage APIs, consumers, plans and keys and
-//! read usage. One module per resource; request checks shared by them live in `fields`.
+//! The admin API (`/admin/v1/…`): operators manage APIs and their versions, consumers,
+//! plans and keys and read usage. One module per resource; request checks shared by them live in `fields`.
 
 pub mod apis;
 pub mod consumers;
@@ -7,5 +7,10 @@ pub mod fields;
 pub mod key_views;
 pub mod keys;
 pub mod plans;
+pub mod spec_upload;
 pub mod upstream_auth;
 pub mod usage;
+pub mod version_docs;
+pub mod version_lifecycle;
+pub mod version_store;
+pub mod versions;

@@ -16,3 +16,5 @@ mod plans;
 mod service;
 mod upstream_auth;
 mod usage;
+mod versions;
+mod versions_hostile;
