@@ -6,6 +6,7 @@
 
 use crate::admin::fields;
 use crate::admin::version_store::{find_api, find_version, ApiVersion};
+use crate::audit::{self, Actor};
 use crate::clock::{now_ms, parse_rfc3339};
 use crate::config_version;
 use crate::core_schemas::ProblemDoc;
@@ -13,6 +14,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::routes::AppState;
 use axum::extract::State;
+use axum::Extension;
 use serde::Deserialize;
 use tollgate_core::version::{transition, Transition};
 use utoipa::ToSchema;
@@ -45,6 +47,7 @@ struct Extra {
 
 async fn step(
     state: &AppState,
+    actor: &Actor,
     api_id: &str,
     version: &str,
     to: Transition,
@@ -84,6 +87,23 @@ async fn step(
         )));
     }
     config_version::bump(&mut *tx).await?;
+    let target = format!("{api_id}@{version}");
+    let after = serde_json::json!({
+        "status": next.as_str(), "sunset_at": extra.sunset_at,
+        "migration_url": extra.migration_url, "migration_note": extra.migration_note,
+    });
+    let change = audit::Change {
+        action: match to {
+            Transition::Publish => "version.publish",
+            Transition::Deprecate => "version.deprecate",
+            Transition::Retire => "version.retire",
+        },
+        target_type: "api_version",
+        target_id: &target,
+        before: Some(serde_json::json!({ "status": from.as_str() })),
+        after: Some(after),
+    };
+    audit::record(&mut tx, actor, now, change).await?;
     tx.commit().await?;
     tracing::info!(%api_id, %version, status = next.as_str(), "api version status changed");
     find_version(&state.db, api_id, version)
@@ -113,10 +133,12 @@ fn parse_sunset(raw: &str) -> Option<i64> {
 )]
 pub async fn publish_version(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path((api_id, version)): Path<(String, String)>,
 ) -> Result<axum::Json<ApiVersion>, AppError> {
     step(
         &state,
+        &actor,
         &api_id,
         &version,
         Transition::Publish,
@@ -142,10 +164,12 @@ pub async fn publish_version(
 )]
 pub async fn retire_version(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path((api_id, version)): Path<(String, String)>,
 ) -> Result<axum::Json<ApiVersion>, AppError> {
     step(
         &state,
+        &actor,
         &api_id,
         &version,
         Transition::Retire,
@@ -174,6 +198,7 @@ pub async fn retire_version(
 )]
 pub async fn deprecate_version(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path((api_id, version)): Path<(String, String)>,
     Json(body): Json<DeprecateVersion>,
 ) -> Result<axum::Json<ApiVersion>, AppError> {
@@ -215,7 +240,14 @@ pub async fn deprecate_version(
         migration_url,
         migration_note,
     };
-    step(&state, &api_id, &version, Transition::Deprecate, extra)
-        .await
-        .map(axum::Json)
+    step(
+        &state,
+        &actor,
+        &api_id,
+        &version,
+        Transition::Deprecate,
+        extra,
+    )
+    .await
+    .map(axum::Json)
 }

@@ -8,6 +8,7 @@ use crate::admin::spec_upload::{read_upload, CreateVersion, UploadQuery, MAX_SPE
 use crate::admin::version_store::{
     diff_specs, find_api, find_version, list_versions, spec_text, ApiVersion,
 };
+use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::config_version;
 use crate::core_schemas::ProblemDoc;
@@ -17,6 +18,8 @@ use crate::routes::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::Extension;
+use sha2::Digest;
 use tollgate_core::openapi::SourceFormat;
 use tollgate_core::version::parse_version;
 
@@ -55,6 +58,7 @@ fn text_of(spec: &serde_json::Value, pointer: &str) -> String {
 )]
 pub async fn create_version(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Path(api_id): Path<String>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
@@ -183,6 +187,20 @@ pub async fn create_version(
         .await?;
     }
     config_version::bump(&mut *tx).await?;
+    // The spec itself can be megabytes: the trail records its digest, not its text.
+    let target = format!("{api_id}@{version}");
+    let after = serde_json::json!({
+        "version": version, "status": "draft", "upstream_url": upstream_url,
+        "spec_sha256": hex::encode(sha2::Sha256::digest(spec_json.as_bytes())),
+    });
+    let change = audit::Change {
+        action: "version.create",
+        target_type: "api_version",
+        target_id: &target,
+        before: None,
+        after: Some(after),
+    };
+    audit::record(&mut tx, &actor, now, change).await?;
     tx.commit().await?;
     tracing::info!(%api_id, %version, "api version imported");
     let row = find_version(&state.db, &api_id, &version).await?;

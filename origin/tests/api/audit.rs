@@ -166,7 +166,33 @@ async fn concurrent_writes_keep_one_chain(app: TestApp) {
     assert!(ok, "{out}");
 }
 
+async fn version_imports_and_status_changes_are_recorded(app: TestApp) {
+    use crate::versions::{api_id, testdata, upload};
+    let api = api_id(&app, "/pets").await;
+    let spec = testdata("openapi/v3.0/petstore.yaml");
+    let response = upload(&app, &api, "", "application/yaml", spec).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let version: Value = response.json().await.unwrap();
+    let v = version["version"].as_str().unwrap();
+    let (status, _) = app
+        .post(
+            &format!("/admin/v1/apis/{api}/versions/{v}/publish"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let log = entries(&app).await;
+    let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["api.create", "version.create", "version.publish"]);
+    assert_eq!(log[1]["target_id"], format!("{api}@{v}"));
+    assert_eq!(log[1]["after"]["spec_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(log[2]["before"]["status"], "draft");
+    assert_eq!(log[2]["after"]["status"], "published");
+    assert!(verify(&app.database_url).0);
+}
+
 crate::both_databases!(
+    version_imports_and_status_changes_are_recorded,
     every_write_is_recorded_without_secrets,
     pages_and_bad_paging,
     verify_finds_edits_removals_and_truncation,
