@@ -104,6 +104,8 @@ mod tests {
             plan_id: None,
             status: KeyStatus::Active,
             expires_at_ms: None,
+            identity: None,
+            scopes: Vec::new(),
         }
     }
 

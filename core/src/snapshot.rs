@@ -96,4 +96,18 @@ pub struct KeyRecord {
     /// Unix milliseconds after which the key no longer works.
     #[serde(default)]
     pub expires_at_ms: Option<u64>,
+    /// Keys rotated from one another share an identity, so limits and quotas count them
+    /// as one caller; `None` for records from before identities existed (use the key id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// What the key may do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+}
+
+impl KeyRecord {
+    /// The caller identity limits and quotas are counted against.
+    pub fn identity(&self) -> &str {
+        self.identity.as_deref().unwrap_or(self.key_id.as_str())
+    }
 }

@@ -97,6 +97,10 @@ pub struct KeyRecordDoc {
     status: String,
     /// Unix milliseconds after which the key no longer works.
     expires_at_ms: Option<u64>,
+    /// Shared by keys rotated from one another; limits count per identity.
+    identity: Option<String>,
+    /// What the key may do.
+    scopes: Option<Vec<String>>,
 }
 
 #[cfg(test)]
@@ -174,6 +178,8 @@ mod tests {
             plan_id: Some(PlanId::from("plan_1")),
             status: KeyStatus::Active,
             expires_at_ms: Some(1),
+            identity: Some("key_1".into()),
+            scopes: vec!["read".into()],
         };
         assert_eq!(schema_members::<KeyRecordDoc>(), json_members(&record));
     }

@@ -96,6 +96,8 @@ struct KeyRecordRow {
     plan_id: Option<String>,
     status: String,
     expires_at: Option<i64>,
+    identity_id: Option<String>,
+    scopes_json: Option<String>,
 }
 
 /// What the origin knows about the key with this hash.
@@ -122,7 +124,7 @@ pub async fn get_key_record(
         )
     })?;
     let row: Option<KeyRecordRow> = sqlx::query_as(
-        "SELECT id, consumer_id, api_id, plan_id, status, expires_at FROM keys WHERE key_hash = $1",
+        "SELECT id, consumer_id, api_id, plan_id, status, expires_at, identity_id, scopes_json FROM keys WHERE key_hash = $1",
     )
     .bind(key_hash.as_str())
     .fetch_optional(&state.db)
@@ -149,6 +151,12 @@ pub async fn get_key_record(
         plan_id: row.plan_id.map(PlanId),
         status,
         expires_at_ms: row.expires_at.and_then(|ms| u64::try_from(ms).ok()),
+        identity: row.identity_id,
+        scopes: row
+            .scopes_json
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default(),
     }))
 }
 

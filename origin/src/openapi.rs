@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
+use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, plans, upstream_auth, usage};
 use crate::admin::{version_docs, version_lifecycle, versions};
 use crate::{audit, edge_api, health};
 use axum::Json;
@@ -44,6 +44,8 @@ use utoipa::{Modify, OpenApi};
         key_views::list_keys,
         key_views::get_key,
         keys::revoke_key,
+        key_lifecycle::rotate_key,
+        key_lifecycle::revoke_by_value,
         usage::get_usage,
         audit::api::list_audit,
         edge_api::get_snapshot,

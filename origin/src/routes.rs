@@ -2,7 +2,7 @@
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
-use crate::admin::{apis, consumers, key_views, keys, plans, upstream_auth, usage};
+use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, plans, upstream_auth, usage};
 use crate::admin::{version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
@@ -86,6 +86,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/admin/v1/keys",
             get(key_views::list_keys).post(keys::create_key),
+        )
+        .route(
+            "/admin/v1/keys/revoke-by-value",
+            post(key_lifecycle::revoke_by_value),
+        )
+        .route(
+            "/admin/v1/keys/{id}/rotate",
+            post(key_lifecycle::rotate_key),
         )
         .route(
             "/admin/v1/keys/{id}",

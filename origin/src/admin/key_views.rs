@@ -30,6 +30,9 @@ pub struct KeySummary {
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// Keys rotated from one another share an identity (and their limits).
+    pub identity: String,
+    pub scopes: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,10 +47,13 @@ struct KeyRow {
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
+    identity_id: Option<String>,
+    scopes_json: Option<String>,
 }
 
 impl From<KeyRow> for KeySummary {
     fn from(row: KeyRow) -> KeySummary {
+        let identity = row.identity_id.clone().unwrap_or_else(|| row.id.clone());
         KeySummary {
             id: KeyId(row.id),
             prefix: row.display_prefix,
@@ -59,12 +65,18 @@ impl From<KeyRow> for KeySummary {
             expires_at: row.expires_at.map(format_rfc3339),
             revoked_at: row.revoked_at.map(format_rfc3339),
             last_used_at: row.last_used_at.map(format_rfc3339),
+            identity,
+            scopes: row
+                .scopes_json
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default(),
         }
     }
 }
 
 const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
-     created_at, revoked_at, expires_at, last_used_at FROM keys";
+     created_at, revoked_at, expires_at, last_used_at, identity_id, scopes_json FROM keys";
 
 /// Filters for `GET /admin/v1/keys`.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,9 +4,9 @@
 //! `key_views`.
 
 use crate::admin::fields::{self, Table};
+use crate::admin::key_lifecycle;
 use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms, parse_rfc3339};
-use crate::config_version;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Json, Path};
@@ -39,6 +39,9 @@ pub struct CreateKey {
     /// When the key stops working: RFC 3339 (`2030-01-01T00:00:00Z`) or unix milliseconds.
     #[serde(default)]
     pub expires_at: Option<Expiry>,
+    /// What the key may do, e.g. `["weather:read"]` (at most 50; each 1–64 of `a-z0-9:._-`).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// The answer to `POST /admin/v1/keys`: the only time `key` is ever shown.
@@ -56,6 +59,7 @@ pub struct IssuedKey {
     pub api_id: ApiId,
     #[schema(value_type = Option<String>)]
     pub plan_id: Option<PlanId>,
+    pub scopes: Vec<String>,
     /// `active`.
     pub status: String,
     /// RFC 3339.
@@ -65,9 +69,31 @@ pub struct IssuedKey {
 }
 
 /// A new key from the thread-local CSPRNG (kept out of async code: it is not `Send`).
-fn mint_key() -> ApiKey {
+pub fn mint_key() -> ApiKey {
     let mut rng = rand::thread_rng();
     ApiKey::generate(|| rng.gen())
+}
+
+/// Checks and normalises scopes: sorted, deduplicated.
+fn check_scopes(mut scopes: Vec<String>) -> Result<Vec<String>, AppError> {
+    if scopes.len() > 50 {
+        return Err(AppError::invalid("scopes", "at most 50 scopes per key"));
+    }
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b":._-".contains(&b))
+    };
+    if let Some(bad) = scopes.iter().find(|s| !ok(s)) {
+        return Err(AppError::invalid(
+            "scopes",
+            format!("`{bad}` is not a scope: use 1–64 of a-z, 0-9, `:`, `.`, `_`, `-`"),
+        ));
+    }
+    scopes.sort();
+    scopes.dedup();
+    Ok(scopes)
 }
 
 fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
@@ -126,12 +152,17 @@ pub async fn create_key(
     if let Some(plan_id) = &body.plan_id {
         require(&state, Table::Plans, "plan_id", plan_id).await?;
     }
+    let scopes = check_scopes(body.scopes)?;
+    let scopes_json = (!scopes.is_empty())
+        .then(|| serde_json::to_string(&scopes))
+        .transpose()
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding scopes")))?;
     let key = mint_key();
     let id = new_key_id();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)",
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9)",
     )
     .bind(id.as_str())
     .bind(&body.consumer_id)
@@ -141,12 +172,14 @@ pub async fn create_key(
     .bind(key.display_prefix())
     .bind(now)
     .bind(expires_at)
+    .bind(scopes_json.as_deref())
     .execute(&mut *tx)
     .await?;
     // The audit trail records the key's identity and prefix, never the key or its hash.
     let after = serde_json::json!({
         "id": id.as_str(), "prefix": key.display_prefix(), "consumer_id": body.consumer_id,
         "api_id": body.api_id, "plan_id": body.plan_id, "status": "active", "expires_at": expires_at,
+        "scopes": scopes,
     });
     let change = audit::Change {
         action: "key.create",
@@ -165,6 +198,7 @@ pub async fn create_key(
         consumer_id: ConsumerId(body.consumer_id),
         api_id: ApiId(body.api_id),
         plan_id: body.plan_id.map(PlanId),
+        scopes,
         status: "active".into(),
         created_at: format_rfc3339(now),
         expires_at: expires_at.map(format_rfc3339),
@@ -192,15 +226,7 @@ pub async fn revoke_key(
 ) -> Result<StatusCode, AppError> {
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let revoked = sqlx::query(
-        "UPDATE keys SET status = 'revoked', revoked_at = $1 WHERE id = $2 AND status = 'active'",
-    )
-    .bind(now)
-    .bind(&id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if revoked == 0 {
+    if !key_lifecycle::revoke_in(&mut tx, &id, now).await? {
         let known = fields::exists(&mut *tx, Table::Keys, &id).await?;
         tx.rollback().await?;
         return if known {
@@ -209,7 +235,6 @@ pub async fn revoke_key(
             Err(AppError::NotFound { what: "key", id })
         };
     }
-    config_version::bump(&mut *tx).await?;
     let change = audit::Change {
         action: "key.revoke",
         target_type: "key",

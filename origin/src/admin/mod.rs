@@ -4,6 +4,7 @@
 pub mod apis;
 pub mod consumers;
 pub mod fields;
+pub mod key_lifecycle;
 pub mod key_views;
 pub mod keys;
 pub mod plans;
