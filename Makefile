@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e bench bench-catalog clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
@@ -36,7 +36,10 @@ test-rust: tools
 test-e2e: edge origin
 	$(NODE_TEST) tests/e2e/
 
-test: lint test-rust test-e2e
+test-api: origin
+	@scripts/schemathesis.sh
+
+test: lint test-rust test-e2e test-api
 
 bench:
 	@scripts/ensure-tools.sh bench

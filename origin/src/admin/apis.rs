@@ -23,15 +23,18 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateApi {
     /// Shown in the portal, e.g. `Weather`.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Path prefix at the edge, e.g. `/weather` (a trailing `/` is dropped).
+    #[schema(pattern = r"^(/[A-Za-z0-9._~-]+)+/?$")]
     pub base_path: String,
     /// Absolute http(s) URL requests are forwarded to, e.g. `http://127.0.0.1:9090/v1`.
+    #[schema(pattern = r"^https?://[^\s]+$")]
     pub upstream_url: String,
     /// How callers authenticate; `{"type":"key"}` when omitted.
     #[serde(default)]
     #[schema(value_type = Option<AuthPolicyDoc>)]
-    pub auth: Option<AuthPolicy>,
+    pub auth: Option<serde_json::Value>,
 }
 
 /// An API as stored.
@@ -97,6 +100,35 @@ impl ApiRow {
 const SELECT_APIS: &str =
     "SELECT id, name, base_path, upstream_url, auth_json, created_at, updated_at FROM apis";
 
+/// Reads `auth` strictly: members that the chosen type does not use are refused, so a
+/// mistyped JWT setting never silently leaves an API on key auth.
+fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, AppError> {
+    let Some(raw) = raw.filter(|v| !v.is_null()) else {
+        return Ok(AuthPolicy::default());
+    };
+    let object = raw
+        .as_object()
+        .ok_or_else(|| AppError::invalid("auth", "must be an object like {\"type\":\"key\"}"))?;
+    let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let allowed: &[&str] = match kind {
+        "key" | "none" => &["type"],
+        "jwt" => &["type", "jwks_url", "issuer", "audience"],
+        _ => {
+            return Err(AppError::invalid(
+                "auth.type",
+                "must be `key`, `none` or `jwt`",
+            ))
+        }
+    };
+    if let Some(extra) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(AppError::invalid(
+            format!("auth.{extra}"),
+            format!("is not used by auth type `{kind}`"),
+        ));
+    }
+    serde_json::from_value(raw.clone()).map_err(|e| AppError::invalid("auth", e.to_string()))
+}
+
 fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
     match auth {
         AuthPolicy::Jwt {
@@ -135,7 +167,7 @@ pub async fn create_api(
     let name = fields::text("name", &body.name)?;
     let base_path = fields::base_path("base_path", &body.base_path)?;
     let upstream_url = fields::http_url("upstream_url", &body.upstream_url)?;
-    let auth = check_auth(body.auth.unwrap_or_default())?;
+    let auth = check_auth(parse_auth(body.auth)?)?;
     let auth_json = serde_json::to_string(&auth)
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding auth")))?;
     let id = new_api_id();

@@ -20,8 +20,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateConsumer {
     /// e.g. `Acme Weather App`.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Contact address, e.g. `dev@acme.example`.
+    #[schema(pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     pub email: String,
 }
 

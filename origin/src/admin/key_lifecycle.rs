@@ -91,10 +91,11 @@ pub async fn revoke_in(conn: &mut AnyConnection, id: &str, now: i64) -> Result<b
     path = "/admin/v1/keys/{id}/rotate",
     tag = "keys",
     params(("id" = String, Path, description = "Key id")),
-    request_body = RotateKey,
+    request_body = Option<RotateKey>,
     security(("admin_token" = [])),
     responses(
         (status = 201, description = "The new key (shown only here); the old one expires after the overlap", body = IssuedKey),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No key has this id", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 409, description = "The key is revoked or expired", body = ProblemDoc, content_type = "application/problem+json"),
@@ -210,6 +211,7 @@ fn issued(id: KeyId, key: &ApiKey, old: Existing, scopes: Vec<String>, now: i64)
     security(("admin_token" = [])),
     responses(
         (status = 200, description = "Revoked (or already revoked)", body = RevokedKey),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No key has this value", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "Not a tollgate key (shape or checksum)", body = ProblemDoc, content_type = "application/problem+json"),

@@ -32,7 +32,9 @@ pub enum Expiry {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
+    #[schema(min_length = 1)]
     pub consumer_id: String,
+    #[schema(min_length = 1)]
     pub api_id: String,
     #[serde(default)]
     pub plan_id: Option<String>,
@@ -108,6 +110,13 @@ fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
     };
     if at <= now {
         return Err(AppError::invalid("expires_at", "is in the past"));
+    }
+    // 9999-12-31T23:59:59.999Z: later instants have no RFC 3339 form to show them in.
+    if at > 253_402_300_799_999 {
+        return Err(AppError::invalid(
+            "expires_at",
+            "must be before the year 10000",
+        ));
     }
     Ok(at)
 }

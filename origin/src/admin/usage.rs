@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct UsageQuery {
     /// The consumer to report on (required).
+    #[param(required = true, min_length = 1)]
     pub consumer_id: Option<String>,
 }
 

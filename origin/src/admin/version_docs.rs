@@ -33,7 +33,6 @@ pub struct VersionChangelog {
 
 /// Query of the changelog endpoint.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ChangelogQuery {
     /// Compare against this version instead of the previous one.

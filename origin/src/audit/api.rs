@@ -13,11 +13,14 @@ const MAX_PAGE: i64 = 1_000;
 
 /// Which page to read.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Return entries with `seq` greater than this (0 or absent: from the start).
-    pub after: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub after: Option<String>,
     /// Entries per page, 1–1000 (default 100).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub limit: Option<String>,
 }
 
 /// One audit entry.
@@ -64,14 +67,22 @@ pub async fn list_audit(
     let Query(query) = query.map_err(|e| {
         AppError::invalid("query", format!("{e}; use `after` and `limit` as integers"))
     })?;
-    let after = query.after.unwrap_or(0);
+    let int = |field: &str, raw: Option<String>| -> Result<Option<i64>, AppError> {
+        raw.map(|r| {
+            r.trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::invalid(field, "must be an integer"))
+        })
+        .transpose()
+    };
+    let after = int("after", query.after)?.unwrap_or(0);
     if after < 0 {
         return Err(AppError::invalid(
             "after",
             "must be 0 or a positive entry number",
         ));
     }
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    let limit = int("limit", query.limit)?.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AppError::invalid(
             "limit",

@@ -189,7 +189,33 @@ async fn unknown_routes_and_methods_are_problems(app: TestApp) {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+async fn auth_members_the_type_does_not_use_are_refused(app: TestApp) {
+    for (auth, field) in [
+        (json!({"type": "key", "jwks_url": 5}), "auth.jwks_url"),
+        (json!({"type": "none", "issuer": "x"}), "auth.issuer"),
+        (
+            json!({"type": "jwt", "jwks_url": "https://idp.example/jwks", "issuer": "i", "audience": "a", "alg": "none"}),
+            "auth.alg",
+        ),
+        (json!({"type": "basic"}), "auth.type"),
+        (json!("key"), "auth"),
+    ] {
+        let body = json!({"name": "w", "base_path": "/w", "upstream_url": "http://127.0.0.1:1", "auth": auth});
+        let response = app
+            .admin(Method::POST, "/admin/v1/apis")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(problem["field"], field, "{body}");
+    }
+    let (_, list) = app.get("/admin/v1/apis").await;
+    assert_eq!(list, json!([]));
+}
+
 crate::both_databases!(
+    auth_members_the_type_does_not_use_are_refused,
     creates_reads_and_lists_an_api,
     stores_none_and_jwt_auth,
     a_duplicate_base_path_is_409,

@@ -87,7 +87,8 @@ async fn pages_and_bad_paging(app: TestApp) {
         ("limit=0", "limit"),
         ("limit=5000", "limit"),
         ("after=-1", "after"),
-        ("limit=abc", "query"),
+        ("limit=abc", "limit"),
+        ("limit=", "limit"),
     ] {
         let response = app
             .admin(Method::GET, &format!("/admin/v1/audit?{query}"))

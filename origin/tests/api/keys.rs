@@ -93,6 +93,10 @@ async fn unknown_references_are_422_naming_them(app: TestApp) {
             json!({"consumer_id": consumer["id"], "api_id": api["id"], "expires_at": "soon"}),
             "expires_at",
         ),
+        (
+            json!({"consumer_id": consumer["id"], "api_id": api["id"], "expires_at": i64::MAX}),
+            "expires_at",
+        ),
     ] {
         let response = app
             .admin(Method::POST, "/admin/v1/keys")
