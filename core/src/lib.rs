@@ -15,6 +15,7 @@ pub mod ids;
 pub mod key_cache;
 pub mod openapi;
 pub mod problem;
+pub mod rbac;
 pub mod route;
 pub mod snapshot;
 pub mod version;
