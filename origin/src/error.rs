@@ -27,6 +27,8 @@ pub enum AppError {
     Invalid { field: String, detail: String },
     #[error("{what} `{id}` does not exist")]
     NotFound { what: &'static str, id: String },
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("no route for this path")]
     NoRoute,
     #[error("method not allowed")]
@@ -77,6 +79,7 @@ impl AppError {
             AppError::NotFound { what, id } => {
                 Problem::new(K::NotFound, format!("{what} `{id}` does not exist"))
             }
+            AppError::Forbidden(detail) => Problem::new(K::NotEntitled, detail.clone()),
             AppError::NoRoute => Problem::new(
                 K::NotFound,
                 "nothing here; the origin's API is described at /openapi.json",

@@ -4,28 +4,29 @@
 use tollgate_core::{ApiId, ConsumerId, KeyId, PlanId};
 use uuid::Uuid;
 
-fn mint(prefix: &str) -> String {
+/// `<prefix>_<32 hex>` for any kind of object.
+pub fn prefixed_id(prefix: &str) -> String {
     format!("{prefix}_{}", Uuid::new_v4().simple())
 }
 
 /// A fresh API id.
 pub fn new_api_id() -> ApiId {
-    ApiId(mint("api"))
+    ApiId(prefixed_id("api"))
 }
 
 /// A fresh consumer id.
 pub fn new_consumer_id() -> ConsumerId {
-    ConsumerId(mint("con"))
+    ConsumerId(prefixed_id("con"))
 }
 
 /// A fresh key id (not the key).
 pub fn new_key_id() -> KeyId {
-    KeyId(mint("key"))
+    KeyId(prefixed_id("key"))
 }
 
 /// A fresh plan id.
 pub fn new_plan_id() -> PlanId {
-    PlanId(mint("plan"))
+    PlanId(prefixed_id("plan"))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
+pub mod tenancy;
 pub mod vault;
 
 pub use config::Config;

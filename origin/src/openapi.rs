@@ -3,7 +3,7 @@
 
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, plans, upstream_auth, usage};
 use crate::admin::{version_docs, version_lifecycle, versions};
-use crate::{audit, edge_api, health};
+use crate::{audit, edge_api, health, tenancy};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -48,6 +48,12 @@ use utoipa::{Modify, OpenApi};
         key_lifecycle::revoke_by_value,
         usage::get_usage,
         audit::api::list_audit,
+        tenancy::admin::create_org,
+        tenancy::admin::list_orgs,
+        tenancy::admin::create_user,
+        tenancy::admin::add_member,
+        tenancy::admin::list_members,
+        tenancy::admin::issue_user_token,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),
@@ -60,6 +66,7 @@ use utoipa::{Modify, OpenApi};
         (name = "keys", description = "API keys issued to consumers"),
         (name = "usage", description = "Billable usage"),
         (name = "audit", description = "Who changed what, as a verifiable hash chain"),
+        (name = "tenancy", description = "Organisations, users, roles and user tokens"),
         (name = "edge", description = "Called only by tollgate edges"),
         (name = "health", description = "Liveness"),
     )

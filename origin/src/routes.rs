@@ -9,7 +9,7 @@ use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{AdminToken, EdgeSecret};
 use crate::vault::MasterKeyring;
-use crate::{audit, auth, edge_api, health, openapi};
+use crate::{audit, auth, edge_api, health, openapi, tenancy};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
@@ -101,7 +101,25 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/usage", get(usage::get_usage))
         .route("/admin/v1/audit", get(audit::list_audit))
+        .route(
+            "/admin/v1/orgs",
+            get(tenancy::admin::list_orgs).post(tenancy::admin::create_org),
+        )
+        .route(
+            "/admin/v1/orgs/{id}/members",
+            get(tenancy::admin::list_members).post(tenancy::admin::add_member),
+        )
+        .route("/admin/v1/users", post(tenancy::admin::create_user))
+        .route(
+            "/admin/v1/users/{id}/tokens",
+            post(tenancy::admin::issue_user_token),
+        )
         .method_not_allowed_fallback(method_not_allowed)
+        // Outermost runs first: authenticate, then check role and tenant ownership.
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            tenancy::access::authorize,
+        ))
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let edge = Router::new()
         .route("/edge/v1/snapshot", get(edge_api::get_snapshot))

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_api_id;
 use crate::routes::AppState;
+use crate::tenancy::scope::org_clause;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -174,8 +175,8 @@ pub async fn create_api(
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO apis (id, name, base_path, upstream_url, auth_json, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO apis (id, name, base_path, upstream_url, auth_json, created_at, updated_at, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(id.as_str())
     .bind(&name)
@@ -183,6 +184,7 @@ pub async fn create_api(
     .bind(&upstream_url)
     .bind(&auth_json)
     .bind(now)
+    .bind(actor.org_id())
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -228,10 +230,17 @@ pub async fn create_api(
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_apis(State(state): State<AppState>) -> Result<axum::Json<Vec<Api>>, AppError> {
-    let rows: Vec<ApiRow> = sqlx::query_as(&format!("{SELECT_APIS} ORDER BY created_at, id"))
-        .fetch_all(&state.db)
-        .await?;
+pub async fn list_apis(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> Result<axum::Json<Vec<Api>>, AppError> {
+    let (clause, org) = org_clause(&actor, "org_id", 1);
+    let sql = format!("{SELECT_APIS} WHERE 1 = 1{clause} ORDER BY created_at, id");
+    let mut query = sqlx::query_as(&sql);
+    if let Some(org) = org {
+        query = query.bind(org);
+    }
+    let rows: Vec<ApiRow> = query.fetch_all(&state.db).await?;
     let apis = rows
         .into_iter()
         .map(ApiRow::into_api)

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_consumer_id;
 use crate::routes::AppState;
+use crate::tenancy::scope::org_clause;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -81,13 +82,16 @@ pub async fn create_consumer(
     let id = new_consumer_id();
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO consumers (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id.as_str())
-        .bind(&name)
-        .bind(&email)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO consumers (id, name, email, created_at, org_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id.as_str())
+    .bind(&name)
+    .bind(&email)
+    .bind(now)
+    .bind(actor.org_id())
+    .execute(&mut *tx)
+    .await?;
     let consumer = Consumer {
         id,
         name,
@@ -120,11 +124,17 @@ pub async fn create_consumer(
 )]
 pub async fn list_consumers(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
 ) -> Result<axum::Json<Vec<Consumer>>, AppError> {
-    let rows: Vec<ConsumerRow> =
-        sqlx::query_as("SELECT id, name, email, created_at FROM consumers ORDER BY created_at, id")
-            .fetch_all(&state.db)
-            .await?;
+    let (clause, org) = org_clause(&actor, "org_id", 1);
+    let sql = format!(
+        "SELECT id, name, email, created_at FROM consumers WHERE 1 = 1{clause} ORDER BY created_at, id"
+    );
+    let mut query = sqlx::query_as(&sql);
+    if let Some(org) = org {
+        query = query.bind(org);
+    }
+    let rows: Vec<ConsumerRow> = query.fetch_all(&state.db).await?;
     Ok(axum::Json(rows.into_iter().map(Consumer::from).collect()))
 }
 

@@ -78,12 +78,23 @@ pub enum Table {
 }
 
 impl Table {
-    fn name(self) -> &'static str {
+    /// The table's SQL name.
+    pub fn name(self) -> &'static str {
         match self {
             Table::Apis => "apis",
             Table::Consumers => "consumers",
             Table::Plans => "plans",
             Table::Keys => "keys",
+        }
+    }
+
+    /// What one row is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Table::Apis => "API",
+            Table::Consumers => "consumer",
+            Table::Plans => "plan",
+            Table::Keys => "key",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! share one identity, so limits and quotas keep counting as one), and revocation by value
 //! for leaked keys (a secret scanner posts what it found; the hash finds the key).
 
+use crate::admin::fields::Table;
 use crate::admin::keys::{mint_key, IssuedKey};
 use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
@@ -11,6 +12,7 @@ use crate::error::AppError;
 use crate::extract::{parse_json, Json, Path};
 use crate::ids::new_key_id;
 use crate::routes::AppState;
+use crate::tenancy::scope::visible;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -140,8 +142,8 @@ pub async fn rotate_key(
     let new_id = new_key_id();
     let identity = old.identity_id.clone().unwrap_or_else(|| old.id.clone());
     sqlx::query(
-        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10)",
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, (SELECT org_id FROM keys WHERE id = $11))",
     )
     .bind(new_id.as_str())
     .bind(&old.consumer_id)
@@ -153,6 +155,7 @@ pub async fn rotate_key(
     .bind(old.expires_at)
     .bind(&identity)
     .bind(old.scopes_json.as_deref())
+    .bind(&old.id)
     .execute(&mut *tx)
     .await?;
     let old_until = now + overlap_hours * 3_600_000;
@@ -234,6 +237,13 @@ pub async fn revoke_by_value(
             what: "key with this value",
             id: key.display_prefix().to_owned(),
         })?;
+    // A key of another organisation is "not found", exactly like an unknown one.
+    if !visible(&mut *tx, Table::Keys, &found.id, &actor).await? {
+        return Err(AppError::NotFound {
+            what: "key with this value",
+            id: key.display_prefix().to_owned(),
+        });
+    }
     let newly_revoked = revoke_in(&mut tx, &found.id, now).await?;
     if newly_revoked {
         let change = audit::Change {

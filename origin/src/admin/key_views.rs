@@ -1,13 +1,16 @@
 //! Reading keys back: listings and single keys show the display prefix and status,
 //! never the plaintext (shown once, at issue) nor the hash (the edge's look-up handle).
 
-use crate::admin::fields::{self, Table};
+use crate::admin::fields::Table;
 use crate::clock::format_rfc3339;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Path, Query};
 use crate::routes::AppState;
+use crate::tenancy::scope::{org_clause, visible};
+use crate::tenancy::Actor;
 use axum::extract::State;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use tollgate_core::{ApiId, ConsumerId, KeyId, PlanId};
 use utoipa::{IntoParams, ToSchema};
@@ -100,11 +103,12 @@ pub struct KeyFilter {
 )]
 pub async fn list_keys(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Query(filter): Query<KeyFilter>,
 ) -> Result<axum::Json<Vec<KeySummary>>, AppError> {
     let rows: Vec<KeyRow> = match filter.consumer_id {
         Some(consumer_id) => {
-            if !fields::exists(&state.db, Table::Consumers, &consumer_id).await? {
+            if !visible(&state.db, Table::Consumers, &consumer_id, &actor).await? {
                 return Err(AppError::NotFound {
                     what: "consumer",
                     id: consumer_id,
@@ -118,9 +122,13 @@ pub async fn list_keys(
             .await?
         }
         None => {
-            sqlx::query_as(&format!("{SELECT_KEYS} ORDER BY created_at, id"))
-                .fetch_all(&state.db)
-                .await?
+            let (clause, org) = org_clause(&actor, "org_id", 1);
+            let sql = format!("{SELECT_KEYS} WHERE 1 = 1{clause} ORDER BY created_at, id");
+            let mut query = sqlx::query_as(&sql);
+            if let Some(org) = org {
+                query = query.bind(org);
+            }
+            query.fetch_all(&state.db).await?
         }
     };
     Ok(axum::Json(rows.into_iter().map(KeySummary::from).collect()))

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_key_id;
 use crate::routes::AppState;
+use crate::tenancy::scope::visible;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -121,8 +122,14 @@ fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
     Ok(at)
 }
 
-async fn require(state: &AppState, table: Table, field: &str, id: &str) -> Result<(), AppError> {
-    if fields::exists(&state.db, table, id).await? {
+async fn require(
+    state: &AppState,
+    actor: &Actor,
+    table: Table,
+    field: &str,
+    id: &str,
+) -> Result<(), AppError> {
+    if visible(&state.db, table, id, actor).await? {
         Ok(())
     } else {
         Err(AppError::invalid(
@@ -156,10 +163,17 @@ pub async fn create_key(
         .expires_at
         .map(|e| resolve_expiry(e, now))
         .transpose()?;
-    require(&state, Table::Consumers, "consumer_id", &body.consumer_id).await?;
-    require(&state, Table::Apis, "api_id", &body.api_id).await?;
+    require(
+        &state,
+        &actor,
+        Table::Consumers,
+        "consumer_id",
+        &body.consumer_id,
+    )
+    .await?;
+    require(&state, &actor, Table::Apis, "api_id", &body.api_id).await?;
     if let Some(plan_id) = &body.plan_id {
-        require(&state, Table::Plans, "plan_id", plan_id).await?;
+        require(&state, &actor, Table::Plans, "plan_id", plan_id).await?;
     }
     let scopes = check_scopes(body.scopes)?;
     let scopes_json = (!scopes.is_empty())
@@ -170,8 +184,8 @@ pub async fn create_key(
     let id = new_key_id();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9)",
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9, (SELECT org_id FROM consumers WHERE id = $2))",
     )
     .bind(id.as_str())
     .bind(&body.consumer_id)

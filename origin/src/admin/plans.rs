@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_plan_id;
 use crate::routes::AppState;
+use crate::tenancy::scope::org_clause;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -165,13 +166,14 @@ pub async fn create_plan(
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at, org_id) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
     .bind(&name)
     .bind(encode(rate_limit.as_ref())?)
     .bind(encode(quota.as_ref())?)
     .bind(now)
+    .bind(actor.org_id())
     .execute(&mut *tx)
     .await?;
     let plan = Plan {
@@ -207,10 +209,17 @@ const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, create
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_plans(State(state): State<AppState>) -> Result<axum::Json<Vec<Plan>>, AppError> {
-    let rows: Vec<PlanRow> = sqlx::query_as(&format!("{SELECT_PLANS} ORDER BY created_at, id"))
-        .fetch_all(&state.db)
-        .await?;
+pub async fn list_plans(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> Result<axum::Json<Vec<Plan>>, AppError> {
+    let (clause, org) = org_clause(&actor, "org_id", 1);
+    let sql = format!("{SELECT_PLANS} WHERE 1 = 1{clause} ORDER BY created_at, id");
+    let mut query = sqlx::query_as(&sql);
+    if let Some(org) = org {
+        query = query.bind(org);
+    }
+    let rows: Vec<PlanRow> = query.fetch_all(&state.db).await?;
     let plans = rows
         .into_iter()
         .map(PlanRow::into_plan)

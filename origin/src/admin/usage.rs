@@ -1,13 +1,16 @@
 //! Usage per consumer for the current billing period (the calendar month, UTC). The
 //! counts come from `usage_counts`, which metering fills; until it lands the sum is 0.
 
-use crate::admin::fields::{self, Table};
+use crate::admin::fields::Table;
 use crate::clock::{calendar_month, format_rfc3339, now_ms};
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::routes::AppState;
+use crate::tenancy::scope::visible;
+use crate::tenancy::Actor;
 use axum::extract::State;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use tollgate_core::ConsumerId;
 use utoipa::{IntoParams, ToSchema};
@@ -49,13 +52,14 @@ pub struct Usage {
 )]
 pub async fn get_usage(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     Query(query): Query<UsageQuery>,
 ) -> Result<axum::Json<Usage>, AppError> {
     let consumer_id = query
         .consumer_id
         .filter(|c| !c.trim().is_empty())
         .ok_or_else(|| AppError::invalid("consumer_id", "query parameter is required"))?;
-    if !fields::exists(&state.db, Table::Consumers, &consumer_id).await? {
+    if !visible(&state.db, Table::Consumers, &consumer_id, &actor).await? {
         return Err(AppError::NotFound {
             what: "consumer",
             id: consumer_id,

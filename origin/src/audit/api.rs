@@ -4,7 +4,10 @@ use super::verify::{AuditRow, SELECT_ENTRIES};
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::routes::AppState;
+use crate::tenancy::scope::org_clause;
+use crate::tenancy::Actor;
 use axum::extract::{Query, State};
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -62,6 +65,7 @@ pub struct AuditPage {
 )]
 pub async fn list_audit(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<AuditPage>, AppError> {
     let Query(query) = query.map_err(|e| {
@@ -89,13 +93,14 @@ pub async fn list_audit(
             format!("must be between 1 and {MAX_PAGE}"),
         ));
     }
-    let rows: Vec<AuditRow> = sqlx::query_as(&format!(
-        "{SELECT_ENTRIES} WHERE seq > $1 ORDER BY seq LIMIT $2"
-    ))
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(&state.db)
-    .await?;
+    // An organisation reads its own entries; the platform operator reads the whole chain.
+    let (clause, org) = org_clause(&actor, "org_id", 3);
+    let sql = format!("{SELECT_ENTRIES} WHERE seq > $1{clause} ORDER BY seq LIMIT $2");
+    let mut query = sqlx::query_as(&sql).bind(after).bind(limit + 1);
+    if let Some(org) = org {
+        query = query.bind(org);
+    }
+    let rows: Vec<AuditRow> = query.fetch_all(&state.db).await?;
     let more = rows.len() as i64 > limit;
     let entries: Vec<AuditEntryView> = rows
         .into_iter()

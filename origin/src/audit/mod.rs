@@ -11,16 +11,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 use tollgate_core::audit::{chain_hash, AuditEntry};
 
-/// Who performed an admin request; set by the auth middleware as a request extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(pub String);
-
-impl Actor {
-    /// The operator holding the admin token.
-    pub fn admin_token() -> Actor {
-        Actor("admin-token".to_owned())
-    }
-}
+pub use crate::tenancy::Actor;
 
 /// One change to record.
 pub struct Change<'a> {
@@ -54,7 +45,7 @@ pub async fn record(
     let entry = AuditEntry {
         seq: seq as u64,
         at_ms,
-        actor: actor.0.clone(),
+        actor: actor.who.clone(),
         action: change.action.to_owned(),
         target_type: change.target_type.to_owned(),
         target_id: change.target_id.to_owned(),
@@ -63,8 +54,8 @@ pub async fn record(
     };
     let hash = chain_hash(&prev_hash, &entry);
     sqlx::query(
-        "INSERT INTO audit_log (seq, at_ms, actor, action, target_type, target_id, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_log (seq, at_ms, actor, action, target_type, target_id, before_json, after_json, prev_hash, hash, org_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(seq)
     .bind(at_ms)
@@ -76,6 +67,7 @@ pub async fn record(
     .bind(entry.after.as_deref())
     .bind(&prev_hash)
     .bind(&hash)
+    .bind(actor.org_id())
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")

@@ -15,6 +15,7 @@ mod key_lifecycle;
 mod keys;
 mod plans;
 mod service;
+mod tenancy;
 mod upstream_auth;
 mod usage;
 mod versions;
