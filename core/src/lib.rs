@@ -10,8 +10,10 @@ pub mod edge_auth;
 pub mod forward;
 pub mod ids;
 pub mod key_cache;
+pub mod limits;
 pub mod problem;
 pub mod route;
+pub mod shed;
 pub mod snapshot;
 
 pub use api_key::{ApiKey, KeyHash};

@@ -16,6 +16,15 @@ pub struct ConfigSnapshot {
     /// when it is cached in the isolate or in KV.
     #[serde(default)]
     pub revoked: Vec<KeyHash>,
+    /// Each plan's rate limits and quotas (absent in snapshots from before limits).
+    #[serde(default)]
+    pub plans: Vec<crate::limits::PlanLimits>,
+    /// Limits set on one API or on all of them.
+    #[serde(default)]
+    pub limits: Vec<crate::limits::ScopedLimit>,
+    /// Per-API load-shedding rules.
+    #[serde(default)]
+    pub shedding: Vec<crate::shed::ShedRule>,
 }
 
 impl ConfigSnapshot {
