@@ -60,6 +60,15 @@ pub struct ConfigSnapshotDoc {
     apis: Vec<ApiRouteDoc>,
     /// SHA-256 hashes of keys revoked in the last 24 hours.
     revoked: Vec<String>,
+    /// Each plan's limits: `{"plan_id","policies":[LimitPolicy…]}` (see core `limits`).
+    #[schema(value_type = Vec<Object>)]
+    plans: Vec<()>,
+    /// Limits set on APIs: `{"api_id","policy"}`.
+    #[schema(value_type = Vec<Object>)]
+    limits: Vec<()>,
+    /// Load-shedding rules: `{"api_id","policy"}`.
+    #[schema(value_type = Vec<Object>)]
+    shedding: Vec<()>,
 }
 
 /// What the origin knows about one key, found by its hash.
@@ -127,6 +136,9 @@ mod tests {
             version: 1,
             apis: vec![route],
             revoked: vec![hash.clone()],
+            plans: vec![],
+            limits: vec![],
+            shedding: vec![],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

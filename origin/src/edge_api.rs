@@ -76,6 +76,9 @@ pub async fn get_snapshot(
         version,
         apis,
         revoked,
+        plans: crate::admin::plan_limits::load_plan_limits(&state.db).await?,
+        limits: crate::admin::limits::load_scoped_limits(&state.db).await?,
+        shedding: crate::admin::shedding::load_shedding(&state.db).await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{apis, consumers, key_views, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, limits, plans, shedding, usage};
 use crate::{edge_api, health};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -33,6 +33,11 @@ use utoipa::{Modify, OpenApi};
         key_views::get_key,
         keys::revoke_key,
         usage::get_usage,
+        limits::create_limit,
+        limits::list_limits,
+        limits::delete_limit,
+        shedding::put_shedding,
+        shedding::delete_shedding,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),
@@ -97,6 +102,9 @@ mod tests {
             "/admin/v1/keys",
             "/admin/v1/keys/{id}",
             "/admin/v1/usage",
+            "/admin/v1/limits",
+            "/admin/v1/limits/{id}",
+            "/admin/v1/apis/{id}/shedding",
             "/edge/v1/snapshot",
             "/edge/v1/keys/{key_hash}",
         ] {
@@ -118,6 +126,9 @@ mod tests {
             "ConfigSnapshot",
             "KeyRecord",
             "AuthPolicy",
+            "CreateLimit",
+            "Shedding",
+            "RateLimit",
         ] {
             assert!(
                 json["components"]["schemas"][schema].is_object(),

@@ -1,7 +1,7 @@
 //! The origin's HTTP surface in one place: which path goes to which handler, and the
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
-use crate::admin::{apis, consumers, key_views, keys, plans, usage};
+use crate::admin::{apis, consumers, key_views, keys, limits, plans, shedding, usage};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
@@ -9,7 +9,7 @@ use crate::secrets::{AdminToken, EdgeSecret};
 use crate::{auth, edge_api, health, openapi};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::get;
+use axum::routing::{delete, get, put};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -50,6 +50,15 @@ pub fn app(state: AppState) -> Router {
             get(key_views::get_key).delete(keys::revoke_key),
         )
         .route("/admin/v1/usage", get(usage::get_usage))
+        .route(
+            "/admin/v1/limits",
+            get(limits::list_limits).post(limits::create_limit),
+        )
+        .route("/admin/v1/limits/{id}", delete(limits::delete_limit))
+        .route(
+            "/admin/v1/apis/{id}/shedding",
+            put(shedding::put_shedding).delete(shedding::delete_shedding),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin));
     let edge = Router::new()

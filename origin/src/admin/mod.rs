@@ -6,5 +6,8 @@ pub mod consumers;
 pub mod fields;
 pub mod key_views;
 pub mod keys;
+pub mod limits;
+pub mod plan_limits;
 pub mod plans;
+pub mod shedding;
 pub mod usage;

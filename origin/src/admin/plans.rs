@@ -1,8 +1,10 @@
-//! Plans: the rate limit and quota a key is held to. Stored now; enforced by the edge in
-//! a later change, which is why the limits are kept as JSON the edge can read as is.
+//! Plans: the rate limit and quota a key is held to. Stored as JSON; the edge enforces
+//! them from the config snapshot (see `plan_limits` for the options and translation).
 
 use crate::admin::fields;
+use crate::admin::plan_limits::{enforceable, LimitMode, Moment, RateAlgorithm};
 use crate::clock::{format_rfc3339, now_ms};
+use crate::config_version;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Json, Path};
@@ -11,11 +13,12 @@ use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use tollgate_core::limits::{Enforcement, FailMode};
 use tollgate_core::PlanId;
 use utoipa::ToSchema;
 
 /// At most `requests` per `per_seconds`, with bursts up to `burst`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     pub requests: u64,
@@ -23,6 +26,25 @@ pub struct RateLimit {
     /// Defaults to `requests`.
     #[serde(default)]
     pub burst: Option<u64>,
+    /// `gcra` (default), `fixed_window` or `sliding_window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<RateAlgorithm>,
+    /// `strict` (default) or `fast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LimitMode>,
+    /// Fast mode: units an edge isolate leases at a time (default: a twentieth of `requests`, 1–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<u64>,
+    /// When the limiter is unreachable: `open` (default, admit) or `closed` (503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(open|closed)$")]
+    pub fail: Option<FailMode>,
+    /// Send no RateLimit headers for this limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_headers: Option<bool>,
+    /// In answers, for `fast` mode: the most it may admit beyond `requests` + `burst` in any window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_over_admission: Option<u64>,
 }
 
 /// How long a quota runs before it resets. `month` is the calendar month (UTC), the same
@@ -36,11 +58,35 @@ pub enum QuotaPeriod {
 }
 
 /// At most `requests` per `period`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     pub requests: u64,
     pub period: QuotaPeriod,
+    /// Where periods start (the billing date): RFC 3339 or unix ms; default: calendar
+    /// periods in UTC. A month anchored on the 31st ends on shorter months' last day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Moment>,
+    /// `hard` (default: 429 when exhausted) or `soft` (admit, flag as overage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(hard|soft)$")]
+    pub enforcement: Option<Enforcement>,
+    /// `strict` (default) or `fast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LimitMode>,
+    /// Fast mode: units an edge isolate leases at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<u64>,
+    /// When the limiter is unreachable: `open` (default) or `closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(open|closed)$")]
+    pub fail: Option<FailMode>,
+    /// Send no RateLimit headers for this quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_headers: Option<bool>,
+    /// In answers, for `fast` mode: the most it may admit beyond `requests` per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_over_admission: Option<u64>,
 }
 
 /// Body of `POST /admin/v1/plans`.
@@ -119,6 +165,7 @@ fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
     }
     Ok(RateLimit {
         burst: Some(burst),
+        max_over_admission: None,
         ..limit
     })
 }
@@ -127,7 +174,10 @@ fn check_quota(quota: Quota) -> Result<Quota, AppError> {
     if quota.requests == 0 {
         return Err(AppError::invalid("quota.requests", "must be at least 1"));
     }
-    Ok(quota)
+    Ok(Quota {
+        max_over_admission: None,
+        ..quota
+    })
 }
 
 fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
@@ -159,7 +209,9 @@ pub async fn create_plan(
     let rate_limit = body.rate_limit.map(check_rate_limit).transpose()?;
     let quota = body.quota.map(check_quota).transpose()?;
     let id = new_plan_id();
+    let (rate_limit, quota) = enforceable(&id, rate_limit, quota)?;
     let now = now_ms();
+    let mut tx = state.db.begin().await?;
     sqlx::query(
         "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -168,8 +220,10 @@ pub async fn create_plan(
     .bind(encode(rate_limit.as_ref())?)
     .bind(encode(quota.as_ref())?)
     .bind(now)
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    config_version::bump(&mut *tx).await?;
+    tx.commit().await?;
     tracing::info!(plan_id = %id, "plan created");
     let plan = Plan {
         id,
@@ -195,14 +249,15 @@ const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, create
     )
 )]
 pub async fn list_plans(State(state): State<AppState>) -> Result<axum::Json<Vec<Plan>>, AppError> {
+    Ok(axum::Json(fetch_plans(&state.db).await?))
+}
+
+/// Every plan, oldest first.
+pub async fn fetch_plans(db: &crate::db::Db) -> Result<Vec<Plan>, AppError> {
     let rows: Vec<PlanRow> = sqlx::query_as(&format!("{SELECT_PLANS} ORDER BY created_at, id"))
-        .fetch_all(&state.db)
+        .fetch_all(db)
         .await?;
-    let plans = rows
-        .into_iter()
-        .map(PlanRow::into_plan)
-        .collect::<Result<_, _>>()?;
-    Ok(axum::Json(plans))
+    rows.into_iter().map(PlanRow::into_plan).collect()
 }
 
 /// One plan by id.
@@ -240,6 +295,7 @@ mod tests {
             requests: 10,
             per_seconds: 1,
             burst: None,
+            ..RateLimit::default()
         })
         .unwrap();
         assert_eq!(limit.burst, Some(10));
@@ -247,6 +303,7 @@ mod tests {
             requests: 0,
             per_seconds: 1,
             burst: None,
+            ..RateLimit::default()
         };
         assert_eq!(
             check_rate_limit(zero)
@@ -259,6 +316,13 @@ mod tests {
         let quota = Quota {
             requests: 0,
             period: QuotaPeriod::Month,
+            anchor: None,
+            enforcement: None,
+            mode: None,
+            lease: None,
+            fail: None,
+            hide_headers: None,
+            max_over_admission: None,
         };
         assert_eq!(
             check_quota(quota).unwrap_err().problem().field.as_deref(),

@@ -11,6 +11,7 @@ mod consumers;
 mod demo_upstream;
 mod edge;
 mod keys;
+mod limits;
 mod plans;
 mod service;
 mod usage;
