@@ -140,6 +140,19 @@ pub struct Problem {
     /// Seconds after which retrying may succeed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// For 429s: the policies that refused (draft-ietf-httpapi-ratelimit-headers).
+    #[serde(
+        default,
+        rename = "violated-policies",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub violated_policies: Vec<String>,
+    /// For 429s: the refusing policy's limit (requests per window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// For 429s: seconds until the refusing policy has capacity again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<u64>,
 }
 
 impl Problem {
@@ -152,7 +165,18 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            violated_policies: Vec::new(),
+            limit: None,
+            reset: None,
         }
+    }
+
+    /// Names the limit that refused the request, its size and when it resets.
+    pub fn with_violated_policy(mut self, name: &str, limit: u64, reset_secs: u64) -> Problem {
+        self.violated_policies.push(name.to_owned());
+        self.limit = Some(limit);
+        self.reset = Some(reset_secs);
+        self
     }
 
     /// Names the offending field.

@@ -1,0 +1,293 @@
+//! Enforcing rate limits and quotas for one request: strict policies ask their
+//! subject's `RateLimiter` object every time; fast ones spend units the isolate leased
+//! (see `tollgate_core::limits::lease`). When an object cannot be reached each policy's
+//! `fail` mode decides, and the answer says so in `tollgate-limiter`.
+
+use crate::config::{now_ms, EdgeConfig};
+use crate::limiter::{LimiterRequest, Refund, LIMITER_BINDING};
+use crate::metrics::{bump, Counter};
+use crate::origin_client::with_timeout;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use tollgate_core::limits::headers::{
+    policy_item, ratelimit_field, ratelimit_policy_field, retry_after_secs, service_limit,
+    whole_secs,
+};
+use tollgate_core::limits::lease::{lease_from_grant, refusal_ttl_ms, spend, Lease};
+use tollgate_core::limits::select::SubjectLimits;
+use tollgate_core::limits::{FailMode, Grant, LimitPolicy, Mode, Outcome};
+use tollgate_core::{Problem, ProblemKind};
+use worker::{Env, Method, Request, RequestInit};
+
+/// Most leases one isolate holds; beyond it they are all dropped (they only under-admit).
+const MAX_LEASES: usize = 10_000;
+
+enum Held {
+    Lease(Lease),
+    Refused { until_ms: u64, grant: Grant },
+}
+
+thread_local! {
+    static HELD: RefCell<HashMap<(String, String), Held>> = RefCell::new(HashMap::new());
+}
+
+/// What passing the limits left to do: headers to send, slots to release.
+#[derive(Default)]
+pub struct Admission {
+    pub headers: Vec<(&'static str, String)>,
+    releases: Vec<(String, Refund)>,
+}
+
+/// A request the limits refused (a 429 or a fail-closed 503) and the headers it carries.
+pub struct Refusal {
+    pub problem: Problem,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+fn subject_key(subject: &str, policy: &LimitPolicy) -> (String, String) {
+    (subject.to_owned(), policy.id.clone())
+}
+
+async fn ask(
+    env: &Env,
+    cfg: &EdgeConfig,
+    subject: &str,
+    body: &LimiterRequest,
+) -> Result<Outcome, String> {
+    bump(Counter::ObjectCalls);
+    let stub = env
+        .durable_object(LIMITER_BINDING)
+        .and_then(|ns| ns.get_by_name(subject))
+        .map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(json.into()));
+    let req = Request::new_with_init("https://limiter/check", &init).map_err(|e| e.to_string())?;
+    let call = async {
+        let mut resp = stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status_code() != 200 {
+            return Err(format!("limiter answered {}", resp.status_code()));
+        }
+        resp.json::<Outcome>().await.map_err(|e| e.to_string())
+    };
+    with_timeout(cfg.limiter_timeout_ms, call)
+        .await
+        .unwrap_or_else(|| Err("limiter timed out".into()))
+}
+
+/// Gives back what earlier subjects granted to a request refused by a later one.
+async fn give_back(
+    env: &Env,
+    cfg: &EdgeConfig,
+    taken: Vec<(String, Refund)>,
+    local: &[(String, String)],
+) {
+    HELD.with(|h| {
+        for key in local {
+            if let Some(Held::Lease(l)) = h.borrow_mut().get_mut(key) {
+                l.units += 1;
+            }
+        }
+    });
+    let mut by_subject: HashMap<String, Vec<Refund>> = HashMap::new();
+    for (subject, r) in taken {
+        by_subject.entry(subject).or_default().push(r);
+    }
+    for (subject, refund) in by_subject {
+        let body = LimiterRequest {
+            check: Vec::new(),
+            refund,
+        };
+        if let Err(e) = ask(env, cfg, &subject, &body).await {
+            worker::console_warn!("edge: could not give back units to {subject}: {e}");
+        }
+    }
+}
+
+fn headers_for(
+    reported: &[(LimitPolicy, Grant)],
+    unavailable: bool,
+) -> Vec<(&'static str, String)> {
+    let shown: Vec<_> = reported.iter().filter(|(p, _)| !p.hide_headers).collect();
+    let mut out = Vec::new();
+    let items: Vec<_> = shown.iter().map(|(p, _)| policy_item(p)).collect();
+    if let Some(v) = ratelimit_policy_field(&items) {
+        out.push(("ratelimit-policy", v));
+    }
+    let limits: Vec<_> = shown.iter().map(|(p, g)| service_limit(p, g)).collect();
+    if let Some(v) = ratelimit_field(&limits) {
+        out.push(("ratelimit", v));
+    }
+    if unavailable {
+        out.push(("tollgate-limiter", "unavailable; fail=open".to_owned()));
+    }
+    let over: Vec<&str> = reported
+        .iter()
+        .filter(|(_, g)| g.overage)
+        .map(|(p, _)| p.name.as_str())
+        .collect();
+    if !over.is_empty() {
+        // A soft quota admitted this request beyond its limit: billed as overage.
+        out.push(("tollgate-overage", over.join(", ")));
+    }
+    out
+}
+
+/// Decides a request against every subject's limits, in order.
+pub async fn admit(
+    env: &Env,
+    cfg: &EdgeConfig,
+    subjects: &[SubjectLimits],
+) -> Result<Admission, Refusal> {
+    let mut reported: Vec<(LimitPolicy, Grant)> = Vec::new();
+    let mut taken: Vec<(String, Refund)> = Vec::new();
+    let mut spent_local: Vec<(String, String)> = Vec::new();
+    let mut unavailable = false;
+    for subject in subjects {
+        let now = now_ms();
+        let mut asks: Vec<(LimitPolicy, u64)> = Vec::new();
+        let mut local: Vec<&LimitPolicy> = Vec::new();
+        let mut refused: Option<(LimitPolicy, Grant)> = None;
+        for p in &subject.policies {
+            let Mode::Fast { lease } = p.mode else {
+                asks.push((p.clone(), 1));
+                continue;
+            };
+            let key = subject_key(&subject.subject, p);
+            HELD.with(|h| match h.borrow().get(&key) {
+                Some(Held::Lease(l)) if l.units > 0 && now < l.expires_at_ms => local.push(p),
+                Some(Held::Refused { until_ms, grant }) if now < *until_ms => {
+                    refused = Some((p.clone(), *grant));
+                }
+                _ => asks.push((p.clone(), lease)),
+            });
+        }
+        if let Some((p, grant)) = refused {
+            reported.push((p.clone(), grant));
+            give_back(env, cfg, taken, &spent_local).await;
+            return Err(too_many(&p, &grant, &reported));
+        }
+        if !asks.is_empty() {
+            let body = LimiterRequest {
+                check: asks,
+                refund: Vec::new(),
+            };
+            match ask(env, cfg, &subject.subject, &body).await {
+                Ok(outcome) if outcome.admitted => {
+                    for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
+                        if matches!(p.mode, Mode::Fast { .. }) {
+                            remember(&subject.subject, &p, Held::Lease(lease_from_grant(&g, now)));
+                        }
+                        if matches!(p.mode, Mode::Strict) || g.ticket.is_some() {
+                            let refund = Refund {
+                                policy: p.clone(),
+                                units: 1,
+                                ticket: g.ticket,
+                            };
+                            taken.push((subject.subject.clone(), refund));
+                        }
+                        reported.push((p, g));
+                    }
+                }
+                Ok(outcome) => {
+                    let mut first: Option<(LimitPolicy, Grant)> = None;
+                    for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
+                        if g.granted == 0 && g.remaining == 0 && first.is_none() {
+                            first = Some((p.clone(), g));
+                        }
+                        if matches!(p.mode, Mode::Fast { .. }) && g.remaining == 0 {
+                            let until_ms = now + refusal_ttl_ms(&g);
+                            remember(&subject.subject, &p, Held::Refused { until_ms, grant: g });
+                        }
+                        reported.push((p, g));
+                    }
+                    give_back(env, cfg, taken, &spent_local).await;
+                    let (p, g) = first.unwrap_or_else(|| reported[reported.len() - 1].clone());
+                    return Err(too_many(&p, &g, &reported));
+                }
+                Err(e) => {
+                    worker::console_warn!("edge: limiter for {} unavailable: {e}", subject.subject);
+                    if body.check.iter().any(|(p, _)| p.fail == FailMode::Closed) {
+                        bump(Counter::UnavailableClosed);
+                        give_back(env, cfg, taken, &spent_local).await;
+                        let problem = Problem::new(
+                            ProblemKind::ServiceUnavailable,
+                            "the rate limiter cannot be reached and this API's limits fail closed; retry shortly",
+                        )
+                        .with_retry_after(1);
+                        let headers =
+                            vec![("tollgate-limiter", "unavailable; fail=closed".to_owned())];
+                        return Err(Refusal { problem, headers });
+                    }
+                    bump(Counter::UnavailableOpen);
+                    unavailable = true;
+                }
+            }
+        }
+        for p in local {
+            let key = subject_key(&subject.subject, p);
+            let spent = HELD.with(|h| match h.borrow_mut().get_mut(&key) {
+                Some(Held::Lease(l)) => spend(l, now),
+                _ => None,
+            });
+            if let Some((remaining, reset_ms)) = spent {
+                let grant = Grant {
+                    granted: 1,
+                    remaining,
+                    reset_ms,
+                    ..Grant::default()
+                };
+                reported.push((p.clone(), grant));
+                spent_local.push(key);
+            }
+        }
+    }
+    bump(Counter::Admitted);
+    let releases = taken
+        .into_iter()
+        .filter(|(_, r)| r.ticket.is_some())
+        .collect();
+    Ok(Admission {
+        headers: headers_for(&reported, unavailable),
+        releases,
+    })
+}
+
+fn remember(subject: &str, policy: &LimitPolicy, held: Held) {
+    HELD.with(|h| {
+        let mut map = h.borrow_mut();
+        if map.len() >= MAX_LEASES {
+            map.clear();
+        }
+        map.insert(subject_key(subject, policy), held);
+    });
+}
+
+fn too_many(policy: &LimitPolicy, grant: &Grant, reported: &[(LimitPolicy, Grant)]) -> Refusal {
+    bump(Counter::Refused);
+    let reset = whole_secs(grant.reset_ms);
+    let limit = policy.algorithm.requests();
+    let problem = Problem::new(
+        ProblemKind::RateLimited,
+        format!(
+            "the limit `{}` of {limit} is used up; it has room again in {reset} s",
+            policy.name
+        ),
+    )
+    .with_retry_after(retry_after_secs(grant.reset_ms))
+    .with_violated_policy(&policy.name, limit, reset);
+    Refusal {
+        problem,
+        headers: headers_for(reported, false),
+    }
+}
+
+/// Frees the concurrency slots the request held.
+pub async fn release(env: &Env, cfg: &EdgeConfig, admission: Admission) {
+    if !admission.releases.is_empty() {
+        give_back(env, cfg, admission.releases, &[]).await;
+    }
+}
