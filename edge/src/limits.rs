@@ -262,7 +262,22 @@ fn remember(subject: &str, policy: &LimitPolicy, held: Held) {
         if map.len() >= MAX_LEASES {
             map.clear();
         }
-        map.insert(subject_key(subject, policy), held);
+        let key = subject_key(subject, policy);
+        // Concurrent refills each bring a lease: keep the units of both, under the
+        // earlier expiry (never later than any unit's own).
+        let merged = match (map.remove(&key), held) {
+            (Some(Held::Lease(old)), Held::Lease(new))
+                if old.units > 0 && now_ms() < old.expires_at_ms =>
+            {
+                Held::Lease(Lease {
+                    units: old.units + new.units,
+                    expires_at_ms: old.expires_at_ms.min(new.expires_at_ms),
+                    ..new
+                })
+            }
+            (_, held) => held,
+        };
+        map.insert(key, merged);
     });
 }
 
