@@ -4,12 +4,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e bench clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e bench bench-limits clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
 	@echo "make test   install what is missing, run every test (unit, wasm, workerd, PostgreSQL)"
 	@echo "make bench  benchmark direct vs through the edge (needs wrk; installs it)"
+	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -42,6 +43,12 @@ bench:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	@bench/edge-proxy.sh
+
+bench-limits:
+	@scripts/ensure-tools.sh bench
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/ratelimit.mjs
 
 clean:
 	$(CARGO) clean

@@ -17,6 +17,8 @@ mod key_store;
 #[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
+mod limiter_client;
+#[cfg(target_arch = "wasm32")]
 mod limits;
 #[cfg(target_arch = "wasm32")]
 mod metrics;

@@ -4,9 +4,9 @@
 //! `fail` mode decides, and the answer says so in `tollgate-limiter`.
 
 use crate::config::{now_ms, EdgeConfig};
-use crate::limiter::{LimiterRequest, Refund, LIMITER_BINDING};
+use crate::limiter::{LimiterRequest, Refund};
+use crate::limiter_client::{ask, refund_all};
 use crate::metrics::{bump, Counter};
-use crate::origin_client::with_timeout;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use tollgate_core::limits::headers::{
@@ -15,9 +15,9 @@ use tollgate_core::limits::headers::{
 };
 use tollgate_core::limits::lease::{lease_from_grant, refusal_ttl_ms, spend, Lease};
 use tollgate_core::limits::select::SubjectLimits;
-use tollgate_core::limits::{FailMode, Grant, LimitPolicy, Mode, Outcome};
+use tollgate_core::limits::{FailMode, Grant, LimitPolicy, Mode};
 use tollgate_core::{Problem, ProblemKind};
-use worker::{Env, Method, Request, RequestInit};
+use worker::Env;
 
 /// Most leases one isolate holds; beyond it they are all dropped (they only under-admit).
 const MAX_LEASES: usize = 10_000;
@@ -48,36 +48,6 @@ fn subject_key(subject: &str, policy: &LimitPolicy) -> (String, String) {
     (subject.to_owned(), policy.id.clone())
 }
 
-async fn ask(
-    env: &Env,
-    cfg: &EdgeConfig,
-    subject: &str,
-    body: &LimiterRequest,
-) -> Result<Outcome, String> {
-    bump(Counter::ObjectCalls);
-    let stub = env
-        .durable_object(LIMITER_BINDING)
-        .and_then(|ns| ns.get_by_name(subject))
-        .map_err(|e| e.to_string())?;
-    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(json.into()));
-    let req = Request::new_with_init("https://limiter/check", &init).map_err(|e| e.to_string())?;
-    let call = async {
-        let mut resp = stub
-            .fetch_with_request(req)
-            .await
-            .map_err(|e| e.to_string())?;
-        if resp.status_code() != 200 {
-            return Err(format!("limiter answered {}", resp.status_code()));
-        }
-        resp.json::<Outcome>().await.map_err(|e| e.to_string())
-    };
-    with_timeout(cfg.limiter_timeout_ms, call)
-        .await
-        .unwrap_or_else(|| Err("limiter timed out".into()))
-}
-
 /// Gives back what earlier subjects granted to a request refused by a later one.
 async fn give_back(
     env: &Env,
@@ -92,19 +62,7 @@ async fn give_back(
             }
         }
     });
-    let mut by_subject: HashMap<String, Vec<Refund>> = HashMap::new();
-    for (subject, r) in taken {
-        by_subject.entry(subject).or_default().push(r);
-    }
-    for (subject, refund) in by_subject {
-        let body = LimiterRequest {
-            check: Vec::new(),
-            refund,
-        };
-        if let Err(e) = ask(env, cfg, &subject, &body).await {
-            worker::console_warn!("edge: could not give back units to {subject}: {e}");
-        }
-    }
+    refund_all(env, cfg, taken).await;
 }
 
 fn headers_for(
@@ -147,102 +105,127 @@ pub async fn admit(
     let mut spent_local: Vec<(String, String)> = Vec::new();
     let mut unavailable = false;
     for subject in subjects {
-        let now = now_ms();
-        let mut asks: Vec<(LimitPolicy, u64)> = Vec::new();
-        let mut local: Vec<&LimitPolicy> = Vec::new();
-        let mut refused: Option<(LimitPolicy, Grant)> = None;
-        for p in &subject.policies {
-            let Mode::Fast { lease } = p.mode else {
-                asks.push((p.clone(), 1));
-                continue;
-            };
-            let key = subject_key(&subject.subject, p);
-            HELD.with(|h| match h.borrow().get(&key) {
-                Some(Held::Lease(l)) if l.units > 0 && now < l.expires_at_ms => local.push(p),
-                Some(Held::Refused { until_ms, grant }) if now < *until_ms => {
-                    refused = Some((p.clone(), *grant));
-                }
-                _ => asks.push((p.clone(), lease)),
-            });
-        }
-        if let Some((p, grant)) = refused {
-            reported.push((p.clone(), grant));
-            give_back(env, cfg, taken, &spent_local).await;
-            return Err(too_many(&p, &grant, &reported));
-        }
-        if !asks.is_empty() {
-            let body = LimiterRequest {
-                check: asks,
-                refund: Vec::new(),
-            };
-            match ask(env, cfg, &subject.subject, &body).await {
-                Ok(outcome) if outcome.admitted => {
-                    for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
-                        if matches!(p.mode, Mode::Fast { .. }) {
-                            remember(&subject.subject, &p, Held::Lease(lease_from_grant(&g, now)));
-                        }
-                        if matches!(p.mode, Mode::Strict) || g.ticket.is_some() {
-                            let refund = Refund {
-                                policy: p.clone(),
-                                units: 1,
-                                ticket: g.ticket,
-                            };
-                            taken.push((subject.subject.clone(), refund));
-                        }
-                        reported.push((p, g));
-                    }
-                }
-                Ok(outcome) => {
-                    let mut first: Option<(LimitPolicy, Grant)> = None;
-                    for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
-                        if g.granted == 0 && g.remaining == 0 && first.is_none() {
-                            first = Some((p.clone(), g));
-                        }
-                        if matches!(p.mode, Mode::Fast { .. }) && g.remaining == 0 {
-                            let until_ms = now + refusal_ttl_ms(&g);
-                            remember(&subject.subject, &p, Held::Refused { until_ms, grant: g });
-                        }
-                        reported.push((p, g));
-                    }
-                    give_back(env, cfg, taken, &spent_local).await;
-                    let (p, g) = first.unwrap_or_else(|| reported[reported.len() - 1].clone());
-                    return Err(too_many(&p, &g, &reported));
-                }
-                Err(e) => {
-                    worker::console_warn!("edge: limiter for {} unavailable: {e}", subject.subject);
-                    if body.check.iter().any(|(p, _)| p.fail == FailMode::Closed) {
-                        bump(Counter::UnavailableClosed);
-                        give_back(env, cfg, taken, &spent_local).await;
-                        let problem = Problem::new(
-                            ProblemKind::ServiceUnavailable,
-                            "the rate limiter cannot be reached and this API's limits fail closed; retry shortly",
-                        )
-                        .with_retry_after(1);
-                        let headers =
-                            vec![("tollgate-limiter", "unavailable; fail=closed".to_owned())];
-                        return Err(Refusal { problem, headers });
-                    }
-                    bump(Counter::UnavailableOpen);
-                    unavailable = true;
-                }
-            }
-        }
-        for p in local {
-            let key = subject_key(&subject.subject, p);
-            let spent = HELD.with(|h| match h.borrow_mut().get_mut(&key) {
-                Some(Held::Lease(l)) => spend(l, now),
-                _ => None,
-            });
-            if let Some((remaining, reset_ms)) = spent {
-                let grant = Grant {
-                    granted: 1,
-                    remaining,
-                    reset_ms,
-                    ..Grant::default()
+        // A refusal that raced a concurrent refill of the same isolate's lease is
+        // retried once against the lease.
+        'attempt: for attempt in 0..2 {
+            let now = now_ms();
+            let mut asks: Vec<(LimitPolicy, u64)> = Vec::new();
+            let mut local: Vec<&LimitPolicy> = Vec::new();
+            let mut refused: Option<(LimitPolicy, Grant)> = None;
+            for p in &subject.policies {
+                let Mode::Fast { lease } = p.mode else {
+                    asks.push((p.clone(), 1));
+                    continue;
                 };
-                reported.push((p.clone(), grant));
-                spent_local.push(key);
+                let key = subject_key(&subject.subject, p);
+                HELD.with(|h| match h.borrow().get(&key) {
+                    Some(Held::Lease(l)) if l.units > 0 && now < l.expires_at_ms => local.push(p),
+                    Some(Held::Refused { until_ms, grant }) if now < *until_ms => {
+                        refused = Some((p.clone(), *grant));
+                    }
+                    _ => asks.push((p.clone(), lease)),
+                });
             }
+            if let Some((p, grant)) = refused {
+                reported.push((p.clone(), grant));
+                give_back(env, cfg, taken, &spent_local).await;
+                return Err(too_many(&p, &grant, &reported));
+            }
+            if !asks.is_empty() {
+                let body = LimiterRequest {
+                    check: asks,
+                    refund: Vec::new(),
+                };
+                match ask(env, cfg, &subject.subject, &body).await {
+                    Ok(outcome) if outcome.admitted => {
+                        for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
+                            if matches!(p.mode, Mode::Fast { .. }) {
+                                remember(
+                                    &subject.subject,
+                                    &p,
+                                    Held::Lease(lease_from_grant(&g, now)),
+                                );
+                            }
+                            if matches!(p.mode, Mode::Strict) || g.ticket.is_some() {
+                                let refund = Refund {
+                                    policy: p.clone(),
+                                    units: 1,
+                                    ticket: g.ticket,
+                                };
+                                taken.push((subject.subject.clone(), refund));
+                            }
+                            reported.push((p, g));
+                        }
+                    }
+                    Ok(_)
+                        if attempt == 0
+                            && body
+                                .check
+                                .iter()
+                                .all(|(p, _)| has_units(&subject.subject, p)) =>
+                    {
+                        continue 'attempt;
+                    }
+                    Ok(outcome) => {
+                        let mut first: Option<(LimitPolicy, Grant)> = None;
+                        for ((p, _), g) in body.check.into_iter().zip(outcome.grants) {
+                            if g.granted == 0 && g.remaining == 0 && first.is_none() {
+                                first = Some((p.clone(), g));
+                            }
+                            if matches!(p.mode, Mode::Fast { .. }) && g.remaining == 0 {
+                                let until_ms = now + refusal_ttl_ms(&g);
+                                remember(
+                                    &subject.subject,
+                                    &p,
+                                    Held::Refused { until_ms, grant: g },
+                                );
+                            }
+                            reported.push((p, g));
+                        }
+                        give_back(env, cfg, taken, &spent_local).await;
+                        let (p, g) = first.unwrap_or_else(|| reported[reported.len() - 1].clone());
+                        return Err(too_many(&p, &g, &reported));
+                    }
+                    Err(e) => {
+                        worker::console_warn!(
+                            "edge: limiter for {} unavailable: {e}",
+                            subject.subject
+                        );
+                        if body.check.iter().any(|(p, _)| p.fail == FailMode::Closed) {
+                            bump(Counter::UnavailableClosed);
+                            give_back(env, cfg, taken, &spent_local).await;
+                            let problem = Problem::new(
+                                ProblemKind::ServiceUnavailable,
+                                "the rate limiter cannot be reached and this API's limits fail closed; retry shortly",
+                            )
+                            .with_retry_after(1);
+                            let headers =
+                                vec![("tollgate-limiter", "unavailable; fail=closed".to_owned())];
+                            return Err(Refusal { problem, headers });
+                        }
+                        bump(Counter::UnavailableOpen);
+                        unavailable = true;
+                    }
+                }
+            }
+            for p in local {
+                let key = subject_key(&subject.subject, p);
+                let spent = HELD.with(|h| match h.borrow_mut().get_mut(&key) {
+                    Some(Held::Lease(l)) => spend(l, now),
+                    _ => None,
+                });
+                if let Some((remaining, reset_ms)) = spent {
+                    let grant = Grant {
+                        granted: 1,
+                        remaining,
+                        reset_ms,
+                        ..Grant::default()
+                    };
+                    reported.push((p.clone(), grant));
+                    spent_local.push(key);
+                }
+            }
+            break 'attempt;
         }
     }
     bump(Counter::Admitted);
@@ -256,6 +239,14 @@ pub async fn admit(
     })
 }
 
+fn has_units(subject: &str, policy: &LimitPolicy) -> bool {
+    matches!(policy.mode, Mode::Fast { .. })
+        && HELD.with(|h| {
+            matches!(h.borrow().get(&subject_key(subject, policy)),
+                Some(Held::Lease(l)) if l.units > 0 && now_ms() < l.expires_at_ms)
+        })
+}
+
 fn remember(subject: &str, policy: &LimitPolicy, held: Held) {
     HELD.with(|h| {
         let mut map = h.borrow_mut();
@@ -266,6 +257,12 @@ fn remember(subject: &str, policy: &LimitPolicy, held: Held) {
         // Concurrent refills each bring a lease: keep the units of both, under the
         // earlier expiry (never later than any unit's own).
         let merged = match (map.remove(&key), held) {
+            // A valid lease with units outlives a refusal that raced its refill.
+            (Some(Held::Lease(old)), Held::Refused { .. })
+                if old.units > 0 && now_ms() < old.expires_at_ms =>
+            {
+                Held::Lease(old)
+            }
             (Some(Held::Lease(old)), Held::Lease(new))
                 if old.units > 0 && now_ms() < old.expires_at_ms =>
             {
