@@ -29,8 +29,17 @@ function wrk(url, headers) {
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)[1]), p50: ms(50), p99: ms(99), errors: non2xx ? Number(non2xx[1]) : 0 };
 }
 
-async function counters(edge) {
-  const text = await (await fetch(`${edge.url}/.tollgate/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+async function counters(edge, attempt = 0) {
+  let text;
+  try {
+    // A fresh connection: after a wrk run workerd may close the pooled ones.
+    const res = await fetch(`${edge.url}/.tollgate/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}`, connection: "close" } });
+    text = await res.text();
+  } catch (e) {
+    if (attempt >= 3) throw e;
+    await new Promise((r) => setTimeout(r, 200));
+    return counters(edge, attempt + 1);
+  }
   const value = (name) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)[1]);
   return { calls: value("tollgate_limiter_object_calls_total"), admitted: value("tollgate_limiter_admitted_total") };
 }
