@@ -91,3 +91,16 @@ pub struct KeyRecord {
     #[serde(default)]
     pub expires_at_ms: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_from_before_limits_still_parse() {
+        let old = r#"{"version":3,"apis":[],"revoked":[]}"#;
+        let snapshot: ConfigSnapshot = serde_json::from_str(old).unwrap();
+        assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
+        assert!(snapshot.shedding.is_empty());
+    }
+}
