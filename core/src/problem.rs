@@ -140,19 +140,33 @@ pub struct Problem {
     /// Seconds after which retrying may succeed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// For 429s: the policies that refused (draft-ietf-httpapi-ratelimit-headers).
-    #[serde(
-        default,
-        rename = "violated-policies",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+}
+
+/// The members a 429 adds: `violated-policies` as in draft-ietf-httpapi-ratelimit-headers,
+/// and the refusing policy's `limit` and `reset` (seconds until it has room again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    #[serde(rename = "violated-policies")]
     pub violated_policies: Vec<String>,
-    /// For 429s: the refusing policy's limit (requests per window).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    /// For 429s: seconds until the refusing policy has capacity again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reset: Option<u64>,
+    pub limit: u64,
+    pub reset: u64,
+}
+
+/// A 429 problem document: the problem members plus the [`Violation`] ones. Kept apart
+/// from [`Problem`] so every other error stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitedProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    #[serde(flatten)]
+    pub violation: Violation,
+}
+
+impl RateLimitedProblem {
+    /// The JSON body.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| self.problem.to_json())
+    }
 }
 
 impl Problem {
@@ -165,18 +179,7 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
-            violated_policies: Vec::new(),
-            limit: None,
-            reset: None,
         }
-    }
-
-    /// Names the limit that refused the request, its size and when it resets.
-    pub fn with_violated_policy(mut self, name: &str, limit: u64, reset_secs: u64) -> Problem {
-        self.violated_policies.push(name.to_owned());
-        self.limit = Some(limit);
-        self.reset = Some(reset_secs);
-        self
     }
 
     /// Names the offending field.
@@ -216,6 +219,30 @@ mod tests {
         assert_eq!(v["status"], 401);
         assert_eq!(v["title"], "Missing credential");
         assert!(v.get("field").is_none());
+    }
+
+    #[test]
+    fn refusals_name_the_violated_policy_and_plain_problems_do_not() {
+        let p = RateLimitedProblem {
+            problem: Problem::new(ProblemKind::RateLimited, "slow down").with_retry_after(6),
+            violation: Violation {
+                violated_policies: vec!["rate".into()],
+                limit: 10,
+                reset: 6,
+            },
+        };
+        let v: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(v["violated-policies"], serde_json::json!(["rate"]));
+        assert_eq!(
+            (v["limit"].as_u64(), v["reset"].as_u64()),
+            (Some(10), Some(6))
+        );
+        assert_eq!(v["status"], 429);
+        let back: RateLimitedProblem = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+        assert!(!Problem::new(ProblemKind::NoRoute, "x")
+            .to_json()
+            .contains("violated"));
     }
 
     #[test]

@@ -6,12 +6,13 @@ use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::RoutedSnapshot;
 use crate::limits::{admit, release, Admission, Refusal};
 use crate::metrics::{bump, render, Counter};
-use crate::problem_response::problem_response;
+use crate::problem_response::{problem_response, rate_limited_response};
 use crate::proxy::{forward, Caller};
 use crate::shedding;
 use subtle::ConstantTimeEq;
 use tollgate_core::limits::headers::retry_after_secs;
 use tollgate_core::limits::select::{limits_for, Caller as LimitCaller};
+use tollgate_core::problem::RateLimitedProblem;
 use tollgate_core::route::RouteMatch;
 use tollgate_core::shed::ShedDecision;
 use tollgate_core::{Problem, ProblemKind};
@@ -35,7 +36,14 @@ fn with_headers(
 }
 
 fn render_refusal(refusal: Refusal) -> Result<Response, Problem> {
-    let resp = problem_response(&refusal.problem).map_err(internal)?;
+    let resp = match refusal.violation {
+        Some(violation) => rate_limited_response(&RateLimitedProblem {
+            problem: refusal.problem,
+            violation,
+        }),
+        None => problem_response(&refusal.problem),
+    }
+    .map_err(internal)?;
     with_headers(resp, &refusal.headers)
 }
 

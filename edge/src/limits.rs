@@ -16,6 +16,7 @@ use tollgate_core::limits::headers::{
 use tollgate_core::limits::lease::{lease_from_grant, refusal_ttl_ms, spend, Lease};
 use tollgate_core::limits::select::SubjectLimits;
 use tollgate_core::limits::{FailMode, Grant, LimitPolicy, Mode};
+use tollgate_core::problem::Violation;
 use tollgate_core::{Problem, ProblemKind};
 use worker::Env;
 
@@ -41,6 +42,8 @@ pub struct Admission {
 /// A request the limits refused (a 429 or a fail-closed 503) and the headers it carries.
 pub struct Refusal {
     pub problem: Problem,
+    /// For 429s: the policy that refused.
+    pub violation: Option<Violation>,
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -201,7 +204,11 @@ pub async fn admit(
                             .with_retry_after(1);
                             let headers =
                                 vec![("tollgate-limiter", "unavailable; fail=closed".to_owned())];
-                            return Err(Refusal { problem, headers });
+                            return Err(Refusal {
+                                problem,
+                                violation: None,
+                                headers,
+                            });
                         }
                         bump(Counter::UnavailableOpen);
                         unavailable = true;
@@ -289,10 +296,15 @@ fn too_many(policy: &LimitPolicy, grant: &Grant, reported: &[(LimitPolicy, Grant
             policy.name
         ),
     )
-    .with_retry_after(retry_after_secs(grant.reset_ms))
-    .with_violated_policy(&policy.name, limit, reset);
+    .with_retry_after(retry_after_secs(grant.reset_ms));
+    let violation = Violation {
+        violated_policies: vec![policy.name.clone()],
+        limit,
+        reset,
+    };
     Refusal {
         problem,
+        violation: Some(violation),
         headers: headers_for(reported, false),
     }
 }

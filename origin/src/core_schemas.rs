@@ -22,13 +22,6 @@ pub struct ProblemDoc {
     field: Option<String>,
     /// Seconds after which retrying may succeed.
     retry_after: Option<u64>,
-    /// For 429s: the policies that refused the request.
-    #[schema(rename = "violated-policies")]
-    violated_policies: Option<Vec<String>>,
-    /// For 429s: the refusing policy's limit.
-    limit: Option<u64>,
-    /// For 429s: seconds until the refusing policy has capacity again.
-    reset: Option<u64>,
 }
 
 /// How callers of an API authenticate: `{"type":"key"}` (default), `{"type":"none"}` or
@@ -122,8 +115,7 @@ mod tests {
     fn mirrors_name_the_members_core_sends() {
         let problem = Problem::new(ProblemKind::RateLimited, "slow down")
             .with_field("f")
-            .with_retry_after(1)
-            .with_violated_policy("rate", 10, 6);
+            .with_retry_after(1);
         assert_eq!(schema_members::<ProblemDoc>(), json_members(&problem));
         let jwt = AuthPolicy::Jwt {
             jwks_url: "u".into(),

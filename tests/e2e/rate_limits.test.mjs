@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import http from "node:http";
 import { startOrigin, startUpstream, freePort } from "./lib/procs.mjs";
 import { startEdge } from "./lib/edge.mjs";
 
@@ -246,4 +247,23 @@ test("load shedding: a failing upstream is shed with 503 and recovers on its own
   assert.equal(shed.headers.get("retry-after"), "1");
   await sleep(1_100);
   assert.equal((await fetch(`${edge.url}/dead/x`)).status, 502, "after the cool-down requests reach the upstream again");
+});
+
+test("a concurrency limit admits that many in flight and frees slots as answers arrive", async () => {
+  const slow = http.createServer((req, res) => setTimeout(() => res.end("slow"), 400));
+  await new Promise((r) => slow.listen(0, "127.0.0.1", r));
+  try {
+    const slowApi = await created(await origin.admin("POST", "/admin/v1/apis", { name: "slow", base_path: "/slow", upstream_url: `http://127.0.0.1:${slow.address().port}`, auth: { type: "none" } }));
+    await created(await origin.admin("POST", "/admin/v1/limits", { name: "inflight", api_id: slowApi.id, subject: "api", concurrency: { requests: 2 } }));
+    await settle();
+    const round = async () => {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${edge.url}/slow/x`)));
+      await Promise.all(answers.map((r) => r.arrayBuffer()));
+      return answers.map((r) => r.status).sort();
+    };
+    assert.deepEqual(await round(), [200, 200, 429, 429, 429]);
+    assert.deepEqual(await round(), [200, 200, 429, 429, 429], "slots were released");
+  } finally {
+    slow.close();
+  }
 });
