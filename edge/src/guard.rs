@@ -4,7 +4,8 @@
 
 use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::RoutedSnapshot;
-use crate::limits::{admit, release, Admission, Refusal};
+use crate::limit_answers::Refusal;
+use crate::limits::{admit, release, Admission};
 use crate::metrics::{bump, render, Counter};
 use crate::problem_response::{problem_response, rate_limited_response};
 use crate::proxy::{forward, Caller};

@@ -15,6 +15,8 @@ mod guard;
 #[cfg(target_arch = "wasm32")]
 mod key_store;
 #[cfg(target_arch = "wasm32")]
+mod limit_answers;
+#[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
 mod limiter_client;

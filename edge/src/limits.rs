@@ -4,19 +4,15 @@
 //! `fail` mode decides, and the answer says so in `tollgate-limiter`.
 
 use crate::config::{now_ms, EdgeConfig};
+use crate::limit_answers::{headers_for, too_many, Refusal};
 use crate::limiter::{LimiterRequest, Refund};
 use crate::limiter_client::{ask, refund_all};
 use crate::metrics::{bump, Counter};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use tollgate_core::limits::headers::{
-    policy_item, ratelimit_field, ratelimit_policy_field, retry_after_secs, service_limit,
-    whole_secs,
-};
 use tollgate_core::limits::lease::{lease_from_grant, refusal_ttl_ms, spend, Lease};
 use tollgate_core::limits::select::SubjectLimits;
 use tollgate_core::limits::{FailMode, Grant, LimitPolicy, Mode};
-use tollgate_core::problem::Violation;
 use tollgate_core::{Problem, ProblemKind};
 use worker::Env;
 
@@ -39,14 +35,6 @@ pub struct Admission {
     releases: Vec<(String, Refund)>,
 }
 
-/// A request the limits refused (a 429 or a fail-closed 503) and the headers it carries.
-pub struct Refusal {
-    pub problem: Problem,
-    /// For 429s: the policy that refused.
-    pub violation: Option<Violation>,
-    pub headers: Vec<(&'static str, String)>,
-}
-
 fn subject_key(subject: &str, policy: &LimitPolicy) -> (String, String) {
     (subject.to_owned(), policy.id.clone())
 }
@@ -66,35 +54,6 @@ async fn give_back(
         }
     });
     refund_all(env, cfg, taken).await;
-}
-
-fn headers_for(
-    reported: &[(LimitPolicy, Grant)],
-    unavailable: bool,
-) -> Vec<(&'static str, String)> {
-    let shown: Vec<_> = reported.iter().filter(|(p, _)| !p.hide_headers).collect();
-    let mut out = Vec::new();
-    let items: Vec<_> = shown.iter().map(|(p, _)| policy_item(p)).collect();
-    if let Some(v) = ratelimit_policy_field(&items) {
-        out.push(("ratelimit-policy", v));
-    }
-    let limits: Vec<_> = shown.iter().map(|(p, g)| service_limit(p, g)).collect();
-    if let Some(v) = ratelimit_field(&limits) {
-        out.push(("ratelimit", v));
-    }
-    if unavailable {
-        out.push(("tollgate-limiter", "unavailable; fail=open".to_owned()));
-    }
-    let over: Vec<&str> = reported
-        .iter()
-        .filter(|(_, g)| g.overage)
-        .map(|(p, _)| p.name.as_str())
-        .collect();
-    if !over.is_empty() {
-        // A soft quota admitted this request beyond its limit: billed as overage.
-        out.push(("tollgate-overage", over.join(", ")));
-    }
-    out
 }
 
 /// Decides a request against every subject's limits, in order.
@@ -185,9 +144,12 @@ pub async fn admit(
                             }
                             reported.push((p, g));
                         }
-                        give_back(env, cfg, taken, &spent_local).await;
-                        let (p, g) = first.unwrap_or_else(|| reported[reported.len() - 1].clone());
-                        return Err(too_many(&p, &g, &reported));
+                        give_back(env, cfg, std::mem::take(&mut taken), &spent_local).await;
+                        // The refuser reports nothing left; failing that, the last one asked.
+                        let refuser = first.or_else(|| reported.last().cloned());
+                        if let Some((p, g)) = refuser {
+                            return Err(too_many(&p, &g, &reported));
+                        }
                     }
                     Err(e) => {
                         worker::console_warn!(
@@ -283,30 +245,6 @@ fn remember(subject: &str, policy: &LimitPolicy, held: Held) {
         };
         map.insert(key, merged);
     });
-}
-
-fn too_many(policy: &LimitPolicy, grant: &Grant, reported: &[(LimitPolicy, Grant)]) -> Refusal {
-    bump(Counter::Refused);
-    let reset = whole_secs(grant.reset_ms);
-    let limit = policy.algorithm.requests();
-    let problem = Problem::new(
-        ProblemKind::RateLimited,
-        format!(
-            "the limit `{}` of {limit} is used up; it has room again in {reset} s",
-            policy.name
-        ),
-    )
-    .with_retry_after(retry_after_secs(grant.reset_ms));
-    let violation = Violation {
-        violated_policies: vec![policy.name.clone()],
-        limit,
-        reset,
-    };
-    Refusal {
-        problem,
-        violation: Some(violation),
-        headers: headers_for(reported, false),
-    }
 }
 
 /// Frees the concurrency slots the request held.
