@@ -34,12 +34,14 @@ async fn lookup_once(cfg: &EdgeConfig, hash: &KeyHash) -> Result<Option<KeyRecor
     let started = now_ms();
     let joined = IN_FLIGHT.with(|m| !m.borrow_mut().insert(hash.clone()));
     if joined {
+        // What the cache held before: only an answer newer than that is the look-up's.
+        let before = KEYS.with(|k| k.borrow().get(hash).map(|e| e.checked_at_ms));
         let deadline = started + cfg.origin_timeout_ms;
         while IN_FLIGHT.with(|m| m.borrow().contains(hash)) && now_ms() < deadline {
             Delay::from(Duration::from_millis(5)).await;
         }
         let cached = KEYS.with(|k| k.borrow().get(hash).cloned());
-        if let Some(entry) = cached.filter(|e| e.checked_at_ms >= started) {
+        if let Some(entry) = cached.filter(|e| before.is_none_or(|b| e.checked_at_ms > b)) {
             return Ok(entry.record);
         }
         return lookup_key(cfg, hash).await;
