@@ -173,12 +173,30 @@ test("an upstream that is down gives 502 problem+json with a retry hint", async 
 
 test("oversized headers get 431 and oversized bodies 413", async () => {
   await problemOf(await call("/echo/x", { headers: withKey(key.key, { "x-big": "a".repeat(40 * 1024) }) }), 431);
-  const res = await call("/echo/x", {
-    method: "POST",
-    headers: withKey(key.key, { "content-type": "application/octet-stream" }),
-    body: Buffer.alloc(11 * 1024 * 1024, 1),
+  // Declare 11 MiB but send only the first bytes: the edge must refuse on the declared
+  // length without waiting for (or buffering) the body.
+  const { port } = new URL(edge.url);
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: "/echo/upload",
+      headers: { authorization: `Bearer ${key.key}`, "content-type": "application/octet-stream", "content-length": 11 * 1024 * 1024 },
+    });
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d)).on("end", () => {
+        resolve({ status: res.statusCode, type: res.headers["content-type"], body: JSON.parse(body) });
+        req.destroy();
+      });
+    });
+    req.on("error", (e) => (e.code === "ECONNRESET" || e.code === "EPIPE" ? undefined : reject(e)));
+    req.write(Buffer.alloc(64 * 1024, 1));
   });
-  await problemOf(res, 413);
+  assert.equal(answer.status, 413);
+  assert.match(answer.type, /^application\/problem\+json/);
+  assert.match(answer.body.detail, /limit/);
 });
 
 test("the edge API refuses consumer keys and unsigned calls", async () => {
@@ -201,7 +219,7 @@ test("a revoked key stops working within the refresh window", async () => {
   }
   const elapsed = (Date.now() - started) / 1000;
   assert.equal(status, 401, `still ${status} after ${elapsed}s`);
-  assert.ok(elapsed <= REFRESH_SECS + 0.5, `revocation took ${elapsed}s, window is ${REFRESH_SECS}s`);
+  assert.ok(elapsed <= REFRESH_SECS + 1, `revocation took ${elapsed}s, window is ${REFRESH_SECS}s`);
   const p = await problemOf(await call("/echo/x", { headers: withKey(k.key) }), 401);
   assert.match(p.type, /revoked-credential/);
 });
