@@ -4,13 +4,14 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
 	@echo "make test   install what is missing, run every test (unit, wasm, workerd, PostgreSQL)"
 	@echo "make bench  benchmark direct vs through the edge (needs wrk; installs it)"
 	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
+	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -49,6 +50,11 @@ bench:
 
 bench-catalog:
 	$(CARGO) bench -p tollgate-core --bench catalog
+bench-limits:
+	@scripts/ensure-tools.sh bench
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/ratelimit.mjs
 
 clean:
 	$(CARGO) clean

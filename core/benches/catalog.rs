@@ -133,6 +133,9 @@ fn snapshot_rows() -> Vec<(String, String)> {
         versions: (0..1_000)
             .flat_map(|a| (1..=10).map(move |m| version(a, m)))
             .collect(),
+        plans: Vec::new(),
+        limits: Vec::new(),
+        shedding: Vec::new(),
     };
     let mut bytes = Vec::new();
     let encode_ms = time_ns(5, 1, |_| {

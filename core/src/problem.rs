@@ -150,6 +150,33 @@ pub struct Problem {
     pub retry_after: Option<u64>,
 }
 
+/// The members a 429 adds: `violated-policies` as in draft-ietf-httpapi-ratelimit-headers,
+/// and the refusing policy's `limit` and `reset` (seconds until it has room again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    #[serde(rename = "violated-policies")]
+    pub violated_policies: Vec<String>,
+    pub limit: u64,
+    pub reset: u64,
+}
+
+/// A 429 problem document: the problem members plus the [`Violation`] ones. Kept apart
+/// from [`Problem`] so every other error stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitedProblem {
+    #[serde(flatten)]
+    pub problem: Problem,
+    #[serde(flatten)]
+    pub violation: Violation,
+}
+
+impl RateLimitedProblem {
+    /// The JSON body.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| self.problem.to_json())
+    }
+}
+
 impl Problem {
     /// A problem of `kind` with a detail that tells the caller what to do next.
     pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Problem {
@@ -200,6 +227,30 @@ mod tests {
         assert_eq!(v["status"], 401);
         assert_eq!(v["title"], "Missing credential");
         assert!(v.get("field").is_none());
+    }
+
+    #[test]
+    fn refusals_name_the_violated_policy_and_plain_problems_do_not() {
+        let p = RateLimitedProblem {
+            problem: Problem::new(ProblemKind::RateLimited, "slow down").with_retry_after(6),
+            violation: Violation {
+                violated_policies: vec!["rate".into()],
+                limit: 10,
+                reset: 6,
+            },
+        };
+        let v: serde_json::Value = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(v["violated-policies"], serde_json::json!(["rate"]));
+        assert_eq!(
+            (v["limit"].as_u64(), v["reset"].as_u64()),
+            (Some(10), Some(6))
+        );
+        assert_eq!(v["status"], 429);
+        let back: RateLimitedProblem = serde_json::from_str(&p.to_json()).unwrap();
+        assert_eq!(back, p);
+        assert!(!Problem::new(ProblemKind::NoRoute, "x")
+            .to_json()
+            .contains("violated"));
     }
 
     #[test]

@@ -20,6 +20,15 @@ pub struct ConfigSnapshot {
     /// when no API has versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<VersionRoute>,
+    /// Each plan's rate limits and quotas (absent in snapshots from before limits).
+    #[serde(default)]
+    pub plans: Vec<crate::limits::PlanLimits>,
+    /// Limits set on one API or on all of them.
+    #[serde(default)]
+    pub limits: Vec<crate::limits::ScopedLimit>,
+    /// Per-API load-shedding rules.
+    #[serde(default)]
+    pub shedding: Vec<crate::shed::ShedRule>,
 }
 
 impl ConfigSnapshot {
@@ -109,5 +118,18 @@ impl KeyRecord {
     /// The caller identity limits and quotas are counted against.
     pub fn identity(&self) -> &str {
         self.identity.as_deref().unwrap_or(self.key_id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_from_before_limits_still_parse() {
+        let old = r#"{"version":3,"apis":[],"revoked":[]}"#;
+        let snapshot: ConfigSnapshot = serde_json::from_str(old).unwrap();
+        assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
+        assert!(snapshot.shedding.is_empty());
     }
 }

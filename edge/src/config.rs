@@ -20,6 +20,10 @@ pub struct EdgeConfig {
     pub coordinator_shards: u64,
     /// Largest request body accepted (by Content-Length), in bytes.
     pub max_body_bytes: u64,
+    /// How long the edge waits for a `RateLimiter` object before its fail mode applies.
+    pub limiter_timeout_ms: u64,
+    /// Bearer token of `/.tollgate/metrics` (no endpoint when unset).
+    pub metrics_token: Option<String>,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -50,6 +54,8 @@ impl EdgeConfig {
             origin_timeout_ms: number(env, "ORIGIN_TIMEOUT_MS", 3_000).max(100),
             coordinator_shards: number(env, "COORDINATOR_SHARDS", 4).clamp(1, 64),
             max_body_bytes: number(env, "MAX_BODY_BYTES", 10 * 1024 * 1024),
+            limiter_timeout_ms: number(env, "LIMITER_TIMEOUT_MS", 1_000).max(10),
+            metrics_token: text(env, "METRICS_TOKEN"),
         })
     }
 }

@@ -4,7 +4,9 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use tollgate_core::key_cache::CachedKey;
-use tollgate_core::{ConfigSnapshot, KeyHash, RouteTable};
+use tollgate_core::limits::{PlanLimits, ScopedLimit};
+use tollgate_core::shed::ShedPolicy;
+use tollgate_core::{ApiId, ConfigSnapshot, KeyHash, RouteTable};
 
 /// Most key answers one isolate remembers; beyond it negative answers go first.
 pub const MAX_CACHED_KEYS: usize = 10_000;
@@ -16,6 +18,12 @@ pub struct RoutedSnapshot {
     pub revoked: HashSet<KeyHash>,
     /// Unix ms when this isolate last confirmed the snapshot is current.
     pub checked_at_ms: Cell<u64>,
+    /// Each plan's limits.
+    pub plans: Vec<PlanLimits>,
+    /// Limits set on APIs.
+    pub limits: Vec<ScopedLimit>,
+    /// Load-shedding rules by API.
+    pub shedding: HashMap<ApiId, ShedPolicy>,
 }
 
 impl RoutedSnapshot {
@@ -26,6 +34,13 @@ impl RoutedSnapshot {
             routes: RouteTable::with_versions(snapshot.apis, snapshot.versions),
             revoked: snapshot.revoked.into_iter().collect(),
             checked_at_ms: Cell::new(now_ms),
+            plans: snapshot.plans,
+            limits: snapshot.limits,
+            shedding: snapshot
+                .shedding
+                .into_iter()
+                .map(|r| (r.api_id, r.policy))
+                .collect(),
         }
     }
 }

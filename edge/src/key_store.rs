@@ -8,41 +8,47 @@ use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::KeyCache;
 use crate::origin_client::lookup_key;
 use crate::snapshot_store::KV_BINDING;
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::time::Duration;
 use tollgate_core::key_cache::{assess, CachedKey, Freshness, KeyCachePolicy};
 use tollgate_core::{KeyHash, KeyRecord, Problem, ProblemKind};
-use worker::Env;
+use worker::{Delay, Env};
 
 /// KV keeps negative answers this long (KV's minimum TTL).
 const KV_NEGATIVE_TTL_SECS: u64 = 60;
 /// KV keeps positive answers this long without a revalidation.
 const KV_POSITIVE_TTL_SECS: u64 = 7 * 24 * 3_600;
 
-type Lookup = Shared<LocalBoxFuture<'static, Result<Option<KeyRecord>, String>>>;
-
 thread_local! {
     static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
-    static IN_FLIGHT: RefCell<HashMap<KeyHash, Lookup>> = RefCell::new(HashMap::new());
+    static IN_FLIGHT: RefCell<HashSet<KeyHash>> = RefCell::new(HashSet::new());
 }
 
-/// Asks the origin about `hash`, joining a look-up of the same hash already under way.
+/// Asks the origin about `hash`, or waits for a look-up of the same hash already under
+/// way and takes its cached answer. Waiters poll on their own timer instead of awaiting
+/// the other request's promise: workerd ties I/O to the request that started it, and a
+/// request woken from another request's promise has its later I/O (the upstream fetch,
+/// a limiter call) cancelled as "hung" once that other request finishes.
 async fn lookup_once(cfg: &EdgeConfig, hash: &KeyHash) -> Result<Option<KeyRecord>, String> {
-    let lookup = IN_FLIGHT.with(|m| {
-        m.borrow_mut()
-            .entry(hash.clone())
-            .or_insert_with(|| {
-                let (cfg, hash) = (cfg.clone(), hash.clone());
-                async move { lookup_key(&cfg, &hash).await }
-                    .boxed_local()
-                    .shared()
-            })
-            .clone()
-    });
-    let answer = lookup.await;
-    // No await between here and the caller caching the answer, so no request can slip
-    // in between and start a second look-up.
+    let started = now_ms();
+    let joined = IN_FLIGHT.with(|m| !m.borrow_mut().insert(hash.clone()));
+    if joined {
+        // What the cache held before: only an answer newer than that is the look-up's.
+        let before = KEYS.with(|k| k.borrow().get(hash).map(|e| e.checked_at_ms));
+        let deadline = started + cfg.origin_timeout_ms;
+        while IN_FLIGHT.with(|m| m.borrow().contains(hash)) && now_ms() < deadline {
+            Delay::from(Duration::from_millis(5)).await;
+        }
+        let cached = KEYS.with(|k| k.borrow().get(hash).cloned());
+        if let Some(entry) = cached.filter(|e| before.is_none_or(|b| e.checked_at_ms > b)) {
+            return Ok(entry.record);
+        }
+        return lookup_key(cfg, hash).await;
+    }
+    let answer = lookup_key(cfg, hash).await;
+    // No await between here and the caller caching the answer, so a waiter that sees
+    // the look-up finished also sees its answer.
     IN_FLIGHT.with(|m| m.borrow_mut().remove(hash));
     answer
 }

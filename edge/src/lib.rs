@@ -11,7 +11,19 @@ mod config;
 #[cfg(target_arch = "wasm32")]
 mod coordinator;
 #[cfg(target_arch = "wasm32")]
+mod guard;
+#[cfg(target_arch = "wasm32")]
 mod key_store;
+#[cfg(target_arch = "wasm32")]
+mod limit_answers;
+#[cfg(target_arch = "wasm32")]
+mod limiter;
+#[cfg(target_arch = "wasm32")]
+mod limiter_client;
+#[cfg(target_arch = "wasm32")]
+mod limits;
+#[cfg(target_arch = "wasm32")]
+mod metrics;
 #[cfg(target_arch = "wasm32")]
 mod origin_client;
 #[cfg(target_arch = "wasm32")]
@@ -21,10 +33,14 @@ mod problem_response;
 #[cfg(target_arch = "wasm32")]
 mod proxy;
 #[cfg(target_arch = "wasm32")]
+mod shedding;
+#[cfg(target_arch = "wasm32")]
 mod snapshot_store;
 
 #[cfg(target_arch = "wasm32")]
 pub use coordinator::ConfigCoordinator;
+#[cfg(target_arch = "wasm32")]
+pub use limiter::RateLimiter;
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

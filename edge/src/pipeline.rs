@@ -1,10 +1,11 @@
 //! The request pipeline as named phases: limits → route → authenticate → authorise →
-//! forward. Each phase either passes the request on or ends it with a problem.
+//! rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
 
 use crate::config::{now_ms, EdgeConfig};
+use crate::guard::{guarded_forward, metrics_endpoint};
 use crate::key_store::find_key;
 use crate::problem_response::problem_response;
-use crate::proxy::{forward, Caller};
+use crate::proxy::Caller;
 use crate::snapshot_store::current_snapshot;
 use tollgate_core::credential::{extract_api_key, CredentialHeaders};
 use tollgate_core::forward::MAX_REQUEST_HEADER_BYTES;
@@ -30,6 +31,9 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
         )
     })?;
     check_limits(req, &cfg)?;
+    if let Some(answer) = metrics_endpoint(req, &cfg) {
+        return answer;
+    }
 
     let snapshot = current_snapshot(env, &cfg).await.ok_or_else(|| {
         Problem::new(
@@ -50,7 +54,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     // answer for everyone; a deprecated one adds its headers to whatever comes back.
     let notices = admit_version(&route)?;
     let resp = match &route.api.auth {
-        AuthPolicy::None => forward(req, &route, Caller { credential: None, key: None }, &cfg).await,
+        AuthPolicy::None => guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None }).await,
         AuthPolicy::Key => {
             let headers = req.headers();
             let authorization = headers.get("authorization").ok().flatten();
@@ -65,7 +69,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             }
             let record = find_key(env, &cfg, &hash).await?;
             authorize_key(record.as_ref(), route.api, now_ms())?;
-            forward(req, &route, Caller { credential: Some(source), key: record.as_ref() }, &cfg).await
+            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref() }).await
         }
         AuthPolicy::Jwt { .. } => Err(Problem::new(
             ProblemKind::InvalidCredential,

@@ -62,6 +62,15 @@ pub struct ConfigSnapshotDoc {
     revoked: Vec<String>,
     /// Versions of the APIs (omitted when there are none).
     versions: Vec<VersionRouteDoc>,
+    /// Each plan's limits: `{"plan_id","policies":[LimitPolicy…]}` (see core `limits`).
+    #[schema(value_type = Vec<Object>)]
+    plans: Vec<()>,
+    /// Limits set on APIs: `{"api_id","policy"}`.
+    #[schema(value_type = Vec<Object>)]
+    limits: Vec<()>,
+    /// Load-shedding rules: `{"api_id","policy"}`.
+    #[schema(value_type = Vec<Object>)]
+    shedding: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -165,6 +174,9 @@ mod tests {
             apis: vec![route],
             revoked: vec![hash.clone()],
             versions: vec![version],
+            plans: vec![],
+            limits: vec![],
+            shedding: vec![],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

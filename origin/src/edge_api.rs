@@ -84,6 +84,9 @@ pub async fn get_snapshot(
         apis,
         revoked,
         versions,
+        plans: crate::admin::plan_limits::load_plan_limits(&state.db).await?,
+        limits: crate::admin::limits::load_scoped_limits(&state.db).await?,
+        shedding: crate::admin::shedding::load_shedding(&state.db).await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

@@ -1,8 +1,8 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, plans, upstream_auth, usage};
-use crate::admin::{version_docs, version_lifecycle, versions};
+use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
+use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::{audit, edge_api, health, tenancy};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -54,6 +54,11 @@ use utoipa::{Modify, OpenApi};
         tenancy::admin::add_member,
         tenancy::admin::list_members,
         tenancy::admin::issue_user_token,
+        limits::create_limit,
+        limits::list_limits,
+        limits::delete_limit,
+        shedding::put_shedding,
+        shedding::delete_shedding,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),
@@ -129,6 +134,9 @@ mod tests {
             "/admin/v1/keys",
             "/admin/v1/keys/{id}",
             "/admin/v1/usage",
+            "/admin/v1/limits",
+            "/admin/v1/limits/{id}",
+            "/admin/v1/apis/{id}/shedding",
             "/edge/v1/snapshot",
             "/edge/v1/keys/{key_hash}",
         ] {
@@ -155,6 +163,9 @@ mod tests {
             "DeprecateVersion",
             "VersionChangelog",
             "VersionRoute",
+            "CreateLimit",
+            "Shedding",
+            "RateLimit",
         ] {
             assert!(
                 json["components"]["schemas"][schema].is_object(),

@@ -2,8 +2,8 @@
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
-use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, plans, upstream_auth, usage};
-use crate::admin::{version_docs, version_lifecycle, versions};
+use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
+use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
@@ -12,7 +12,7 @@ use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi, tenancy};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -113,6 +113,15 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/admin/v1/users/{id}/tokens",
             post(tenancy::admin::issue_user_token),
+        )
+        .route(
+            "/admin/v1/limits",
+            get(limits::list_limits).post(limits::create_limit),
+        )
+        .route("/admin/v1/limits/{id}", delete(limits::delete_limit))
+        .route(
+            "/admin/v1/apis/{id}/shedding",
+            put(shedding::put_shedding).delete(shedding::delete_shedding),
         )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.

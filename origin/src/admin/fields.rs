@@ -75,6 +75,7 @@ pub enum Table {
     Consumers,
     Plans,
     Keys,
+    Limits,
 }
 
 impl Table {
@@ -85,6 +86,7 @@ impl Table {
             Table::Consumers => "consumers",
             Table::Plans => "plans",
             Table::Keys => "keys",
+            Table::Limits => "limits",
         }
     }
 
@@ -95,6 +97,7 @@ impl Table {
             Table::Consumers => "consumer",
             Table::Plans => "plan",
             Table::Keys => "key",
+            Table::Limits => "limit",
         }
     }
 }

@@ -1,9 +1,11 @@
-//! Plans: the rate limit and quota a key is held to. Stored now; enforced by the edge in
-//! a later change, which is why the limits are kept as JSON the edge can read as is.
+//! Plans: the rate limit and quota a key is held to. Stored as JSON; the edge enforces
+//! them from the config snapshot (see `plan_limits` for the options and translation).
 
 use crate::admin::fields;
+use crate::admin::plan_limits::{enforceable, LimitMode, Moment, RateAlgorithm};
 use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
+use crate::config_version;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Json, Path};
@@ -14,11 +16,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use serde::{Deserialize, Serialize};
+use tollgate_core::limits::{Enforcement, FailMode};
 use tollgate_core::PlanId;
 use utoipa::ToSchema;
 
 /// At most `requests` per `per_seconds`, with bursts up to `burst`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     pub requests: u64,
@@ -26,6 +29,25 @@ pub struct RateLimit {
     /// Defaults to `requests`.
     #[serde(default)]
     pub burst: Option<u64>,
+    /// `gcra` (default), `fixed_window` or `sliding_window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<RateAlgorithm>,
+    /// `strict` (default) or `fast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LimitMode>,
+    /// Fast mode: units an edge isolate leases at a time (default: a twentieth of `requests`, 1–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<u64>,
+    /// When the limiter is unreachable: `open` (default, admit) or `closed` (503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(open|closed)$")]
+    pub fail: Option<FailMode>,
+    /// Send no RateLimit headers for this limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_headers: Option<bool>,
+    /// In answers, for `fast` mode: the most it may admit beyond `requests` + `burst` in any window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_over_admission: Option<u64>,
 }
 
 /// How long a quota runs before it resets. `month` is the calendar month (UTC), the same
@@ -39,11 +61,35 @@ pub enum QuotaPeriod {
 }
 
 /// At most `requests` per `period`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     pub requests: u64,
     pub period: QuotaPeriod,
+    /// Where periods start (the billing date): RFC 3339 or unix ms; default: calendar
+    /// periods in UTC. A month anchored on the 31st ends on shorter months' last day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Moment>,
+    /// `hard` (default: 429 when exhausted) or `soft` (admit, flag as overage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(hard|soft)$")]
+    pub enforcement: Option<Enforcement>,
+    /// `strict` (default) or `fast`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<LimitMode>,
+    /// Fast mode: units an edge isolate leases at a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<u64>,
+    /// When the limiter is unreachable: `open` (default) or `closed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(open|closed)$")]
+    pub fail: Option<FailMode>,
+    /// Send no RateLimit headers for this quota.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_headers: Option<bool>,
+    /// In answers, for `fast` mode: the most it may admit beyond `requests` per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_over_admission: Option<u64>,
 }
 
 /// Body of `POST /admin/v1/plans`.
@@ -122,6 +168,7 @@ fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
     }
     Ok(RateLimit {
         burst: Some(burst),
+        max_over_admission: None,
         ..limit
     })
 }
@@ -130,7 +177,10 @@ fn check_quota(quota: Quota) -> Result<Quota, AppError> {
     if quota.requests == 0 {
         return Err(AppError::invalid("quota.requests", "must be at least 1"));
     }
-    Ok(quota)
+    Ok(Quota {
+        max_over_admission: None,
+        ..quota
+    })
 }
 
 fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
@@ -163,6 +213,7 @@ pub async fn create_plan(
     let rate_limit = body.rate_limit.map(check_rate_limit).transpose()?;
     let quota = body.quota.map(check_quota).transpose()?;
     let id = new_plan_id();
+    let (rate_limit, quota) = enforceable(&id, rate_limit, quota)?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     sqlx::query(
@@ -176,6 +227,7 @@ pub async fn create_plan(
     .bind(actor.org_id())
     .execute(&mut *tx)
     .await?;
+    config_version::bump(&mut *tx).await?;
     let plan = Plan {
         id,
         name,
@@ -227,6 +279,14 @@ pub async fn list_plans(
     Ok(axum::Json(plans))
 }
 
+/// Every plan of every organisation, oldest first (for the edge snapshot).
+pub async fn fetch_plans(db: &crate::db::Db) -> Result<Vec<Plan>, AppError> {
+    let rows: Vec<PlanRow> = sqlx::query_as(&format!("{SELECT_PLANS} ORDER BY created_at, id"))
+        .fetch_all(db)
+        .await?;
+    rows.into_iter().map(PlanRow::into_plan).collect()
+}
+
 /// One plan by id.
 #[utoipa::path(
     get,
@@ -262,6 +322,7 @@ mod tests {
             requests: 10,
             per_seconds: 1,
             burst: None,
+            ..RateLimit::default()
         })
         .unwrap();
         assert_eq!(limit.burst, Some(10));
@@ -269,6 +330,7 @@ mod tests {
             requests: 0,
             per_seconds: 1,
             burst: None,
+            ..RateLimit::default()
         };
         assert_eq!(
             check_rate_limit(zero)
@@ -281,6 +343,13 @@ mod tests {
         let quota = Quota {
             requests: 0,
             period: QuotaPeriod::Month,
+            anchor: None,
+            enforcement: None,
+            mode: None,
+            lease: None,
+            fail: None,
+            hide_headers: None,
+            max_over_admission: None,
         };
         assert_eq!(
             check_quota(quota).unwrap_err().problem().field.as_deref(),

@@ -25,6 +25,7 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
         "consumers" => pick(ConsumersRead, ConsumersWrite),
         "plans" => pick(PlansRead, PlansWrite),
         "keys" => pick(KeysRead, KeysWrite),
+        "limits" => pick(PlansRead, PlansWrite),
         "usage" if read => Some(UsageRead),
         "audit" if read => Some(AuditRead),
         "orgs" if template.ends_with("/members") => pick(MembersRead, MembersWrite),
@@ -40,6 +41,7 @@ fn table_of(collection: &str) -> Option<Table> {
         "consumers" => Some(Table::Consumers),
         "plans" => Some(Table::Plans),
         "keys" => Some(Table::Keys),
+        "limits" => Some(Table::Limits),
         _ => None,
     }
 }

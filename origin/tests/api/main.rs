@@ -13,6 +13,7 @@ mod demo_upstream;
 mod edge;
 mod key_lifecycle;
 mod keys;
+mod limits;
 mod plans;
 mod service;
 mod tenancy;

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const buildDir = path.join(root, "edge/build");
 
-export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {} }) {
+export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {}, limiter = true }) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(buildDir, "index.js"),
@@ -24,7 +24,11 @@ export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persi
       ...vars,
     },
     kvNamespaces: ["TOLLGATE_KV"],
-    durableObjects: { CONFIG_COORDINATOR: { className: "ConfigCoordinator", useSQLite: true } },
+    // `limiter: false` leaves the RateLimiter binding out, as a limiter outage.
+    durableObjects: {
+      CONFIG_COORDINATOR: { className: "ConfigCoordinator", useSQLite: true },
+      ...(limiter ? { RATE_LIMITER: { className: "RateLimiter", useSQLite: true } } : {}),
+    },
     ...(persistDir ? { kvPersist: path.join(persistDir, "kv"), durableObjectsPersist: path.join(persistDir, "do") } : {}),
     cf: false,
     host: "127.0.0.1",
