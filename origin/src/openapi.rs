@@ -99,6 +99,50 @@ impl Modify for SecuritySchemes {
                 "`t=<unix seconds>,s=<hex HMAC-SHA256>` over the edge secret (docs/EDGE_API.md)",
             ))),
         );
+        add_access_answers(openapi);
+    }
+}
+
+/// Every admin operation can answer 403 (the caller's role lacks the permission) and 404
+/// (an id in the path belongs to nothing the caller can see); the access middleware
+/// answers them before the handler runs, so they are documented here, once.
+fn add_access_answers(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in openapi
+        .paths
+        .paths
+        .iter_mut()
+        .filter(|(p, _)| p.starts_with("/admin/"))
+    {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("403".into())
+                .or_insert_with(|| problem("Your role does not allow this").into());
+            if path.contains('{') {
+                responses.entry("404".into()).or_insert_with(|| {
+                    problem("An id in the path names nothing you can see").into()
+                });
+            }
+        }
     }
 }
 

@@ -27,7 +27,8 @@ pub struct SubjectLimits {
 /// identity (a key-scoped limit on an unauthenticated route does not apply).
 pub fn subject_name(kind: Subject, caller: &Caller<'_>) -> Option<String> {
     match kind {
-        Subject::Key => caller.key.map(|k| format!("key:{}", k.key_id)),
+        // Keys rotated from one another share one identity, so they share their counters.
+        Subject::Key => caller.key.map(|k| format!("key:{}", k.identity())),
         Subject::Consumer => caller.key.map(|k| format!("consumer:{}", k.consumer_id)),
         Subject::Ip => Some(format!("ip:{}", caller.ip.unwrap_or("unknown"))),
         Subject::Api => Some(format!("api:{}", caller.api_id)),
@@ -64,4 +65,69 @@ pub fn limits_for(
     }
     out.sort_by(|a, b| a.subject.cmp(&b.subject));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConsumerId, KeyHash, KeyId, KeyStatus};
+
+    fn key(id: &str, identity: Option<&str>) -> KeyRecord {
+        KeyRecord {
+            key_id: KeyId::from(id),
+            key_hash: KeyHash::parse(&"b".repeat(64)).unwrap(),
+            consumer_id: ConsumerId::from("con_1"),
+            api_id: ApiId::from("api_1"),
+            plan_id: None,
+            status: KeyStatus::Active,
+            expires_at_ms: None,
+            identity: identity.map(str::to_owned),
+            scopes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rotated_keys_share_one_key_subject() {
+        let api = ApiId::from("api_1");
+        let (old, new) = (
+            key("key_old", Some("key_old")),
+            key("key_new", Some("key_old")),
+        );
+        let name = |k: &KeyRecord| {
+            subject_name(
+                Subject::Key,
+                &Caller {
+                    api_id: &api,
+                    key: Some(k),
+                    ip: None,
+                },
+            )
+        };
+        assert_eq!(name(&old), name(&new));
+        assert_eq!(name(&old).as_deref(), Some("key:key_old"));
+        assert_eq!(
+            name(&key("key_legacy", None)).as_deref(),
+            Some("key:key_legacy")
+        );
+    }
+
+    #[test]
+    fn subjects_without_an_identity_do_not_apply() {
+        let api = ApiId::from("api_1");
+        let anonymous = Caller {
+            api_id: &api,
+            key: None,
+            ip: None,
+        };
+        assert_eq!(subject_name(Subject::Key, &anonymous), None);
+        assert_eq!(subject_name(Subject::Consumer, &anonymous), None);
+        assert_eq!(
+            subject_name(Subject::Ip, &anonymous).as_deref(),
+            Some("ip:unknown")
+        );
+        assert_eq!(
+            subject_name(Subject::Api, &anonymous).as_deref(),
+            Some("api:api_1")
+        );
+    }
 }

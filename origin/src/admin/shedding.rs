@@ -74,6 +74,7 @@ fn policy_of(body: Shedding) -> Result<ShedPolicy, AppError> {
         (status = 200, description = "Set, with defaults filled in", body = Shedding),
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No API has this id", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "A member is invalid (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
