@@ -136,6 +136,8 @@ fn snapshot_rows() -> Vec<(String, String)> {
         plans: Vec::new(),
         limits: Vec::new(),
         shedding: Vec::new(),
+        entitlements: Vec::new(),
+        subscriptions: Vec::new(),
     };
     let mut bytes = Vec::new();
     let encode_ms = time_ns(5, 1, |_| {

@@ -106,6 +106,8 @@ mod tests {
             expires_at_ms: None,
             identity: None,
             scopes: Vec::new(),
+            subscription_id: None,
+            subscription_ends_at_ms: None,
         }
     }
 

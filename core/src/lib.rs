@@ -9,6 +9,7 @@ pub mod audit;
 pub mod changelog;
 pub mod credential;
 pub mod edge_auth;
+pub mod entitlement;
 pub mod forward;
 pub mod http_date;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod rbac;
 pub mod route;
 pub mod shed;
 pub mod snapshot;
+pub mod subscription;
 pub mod version;
 pub mod version_route;
 

@@ -29,6 +29,13 @@ pub struct ConfigSnapshot {
     /// Per-API load-shedding rules.
     #[serde(default)]
     pub shedding: Vec<crate::shed::ShedRule>,
+    /// What each plan with restrictions or features allows (plans without any are absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entitlements: Vec<crate::entitlement::PlanEntitlements>,
+    /// Subscriptions whose plan changed or that ended recently (the delta feed the edge
+    /// lays over key records it has cached).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<crate::subscription::SubscriptionChange>,
 }
 
 impl ConfigSnapshot {
@@ -112,6 +119,12 @@ pub struct KeyRecord {
     /// What the key may do.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// The subscription the key belongs to (keys issued without one have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// Unix ms when the subscription ends (or ended): its keys stop working then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_ends_at_ms: Option<u64>,
 }
 
 impl KeyRecord {
@@ -130,6 +143,7 @@ mod tests {
         let old = r#"{"version":3,"apis":[],"revoked":[]}"#;
         let snapshot: ConfigSnapshot = serde_json::from_str(old).unwrap();
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
-        assert!(snapshot.shedding.is_empty());
+        assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
+        assert!(snapshot.subscriptions.is_empty());
     }
 }

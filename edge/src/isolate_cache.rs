@@ -3,10 +3,12 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use tollgate_core::entitlement::PlanEntitlements;
 use tollgate_core::key_cache::CachedKey;
 use tollgate_core::limits::{PlanLimits, ScopedLimit};
 use tollgate_core::shed::ShedPolicy;
-use tollgate_core::{ApiId, ConfigSnapshot, KeyHash, RouteTable};
+use tollgate_core::subscription::SubscriptionChange;
+use tollgate_core::{ApiId, ConfigSnapshot, KeyHash, PlanId, RouteTable};
 
 /// Most key answers one isolate remembers; beyond it negative answers go first.
 pub const MAX_CACHED_KEYS: usize = 10_000;
@@ -24,6 +26,10 @@ pub struct RoutedSnapshot {
     pub limits: Vec<ScopedLimit>,
     /// Load-shedding rules by API.
     pub shedding: HashMap<ApiId, ShedPolicy>,
+    /// Entitlements by plan (plans without any are absent).
+    pub entitlements: HashMap<PlanId, PlanEntitlements>,
+    /// Recently changed subscriptions by id.
+    pub subscriptions: HashMap<String, SubscriptionChange>,
 }
 
 impl RoutedSnapshot {
@@ -40,6 +46,16 @@ impl RoutedSnapshot {
                 .shedding
                 .into_iter()
                 .map(|r| (r.api_id, r.policy))
+                .collect(),
+            entitlements: snapshot
+                .entitlements
+                .into_iter()
+                .map(|e| (e.plan_id.clone(), e))
+                .collect(),
+            subscriptions: snapshot
+                .subscriptions
+                .into_iter()
+                .map(|s| (s.id.clone(), s))
                 .collect(),
         }
     }

@@ -4,6 +4,7 @@
 //! and every decision comes from `tollgate-core`. Pure parts (the isolate caches) are
 //! compiled natively too so they are unit-tested without workerd.
 
+pub mod entitlements;
 pub mod isolate_cache;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,9 @@
-//! The request pipeline as named phases: limits → route → authenticate → authorise →
+//! The request pipeline as named phases: limits → route → authenticate → authorise (key,
+//! subscription, plan entitlements) →
 //! rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
 
 use crate::config::{now_ms, EdgeConfig};
+use crate::entitlements::{authorize_call, refresh_record};
 use crate::guard::{guarded_forward, metrics_endpoint};
 use crate::key_store::find_key;
 use crate::problem_response::problem_response;
@@ -54,7 +56,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     // answer for everyone; a deprecated one adds its headers to whatever comes back.
     let notices = admit_version(&route)?;
     let resp = match &route.api.auth {
-        AuthPolicy::None => guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None }).await,
+        AuthPolicy::None => guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None, features: None }).await,
         AuthPolicy::Key => {
             let headers = req.headers();
             let authorization = headers.get("authorization").ok().flatten();
@@ -67,9 +69,17 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             if snapshot.revoked.contains(&hash) {
                 return Err(Problem::new(ProblemKind::RevokedCredential, "this key was revoked; create a new key in the portal"));
             }
-            let record = find_key(env, &cfg, &hash).await?;
-            authorize_key(record.as_ref(), route.api, now_ms())?;
-            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref() }).await
+            let mut record = find_key(env, &cfg, &hash).await?;
+            if let Some(r) = record.as_mut() {
+                refresh_record(&snapshot, r);
+            }
+            let now = now_ms();
+            authorize_key(record.as_ref(), route.api, now)?;
+            let features = match &record {
+                Some(r) => authorize_call(&snapshot, &route, req.method().as_ref(), r, now)?,
+                None => None,
+            };
+            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref(), features }).await
         }
         AuthPolicy::Jwt { .. } => Err(Problem::new(
             ProblemKind::InvalidCredential,

@@ -18,6 +18,8 @@ use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Resp
 pub struct Caller<'a> {
     pub credential: Option<CredentialSource>,
     pub key: Option<&'a KeyRecord>,
+    /// The plan's features, sent as `x-tollgate-features`.
+    pub features: Option<String>,
 }
 
 /// Sends `req` to the upstream of `route` and returns the upstream's answer.
@@ -122,6 +124,9 @@ fn upstream_headers(
         if let Some(plan) = &key.plan_id {
             out.set("x-tollgate-plan-id", plan.as_str())?;
         }
+    }
+    if let Some(features) = &caller.features {
+        out.set("x-tollgate-features", features)?;
     }
     Ok(out)
 }

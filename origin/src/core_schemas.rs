@@ -71,6 +71,12 @@ pub struct ConfigSnapshotDoc {
     /// Load-shedding rules: `{"api_id","policy"}`.
     #[schema(value_type = Vec<Object>)]
     shedding: Vec<()>,
+    /// Plans' entitlements: `{"plan_id","name","apis"?,"versions"?,"operations"?,"features"?}`.
+    #[schema(value_type = Vec<Object>)]
+    entitlements: Vec<()>,
+    /// Subscriptions changed in the last 24 hours: `{"id","plan_id","ends_at_ms"?}`.
+    #[schema(value_type = Vec<Object>)]
+    subscriptions: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -110,6 +116,10 @@ pub struct KeyRecordDoc {
     identity: Option<String>,
     /// What the key may do.
     scopes: Option<Vec<String>>,
+    /// The subscription the key belongs to.
+    subscription_id: Option<String>,
+    /// Unix milliseconds when the subscription ends (or ended).
+    subscription_ends_at_ms: Option<u64>,
 }
 
 #[cfg(test)]
@@ -177,6 +187,8 @@ mod tests {
             plans: vec![],
             limits: vec![],
             shedding: vec![],
+            entitlements: vec![serde_json::from_str(r#"{"plan_id":"p","name":"P"}"#).unwrap()],
+            subscriptions: vec![serde_json::from_str(r#"{"id":"s","plan_id":"p"}"#).unwrap()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),
@@ -192,6 +204,8 @@ mod tests {
             expires_at_ms: Some(1),
             identity: Some("key_1".into()),
             scopes: vec!["read".into()],
+            subscription_id: Some("sub_1".into()),
+            subscription_ends_at_ms: Some(2),
         };
         assert_eq!(schema_members::<KeyRecordDoc>(), json_members(&record));
     }

@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tollgate_core::snapshot::etag_for_version;
+use tollgate_core::subscription::SubscriptionTimes;
 use tollgate_core::{
     ApiId, ConfigSnapshot, ConsumerId, KeyHash, KeyId, KeyRecord, KeyStatus, PlanId,
 };
@@ -87,6 +88,12 @@ pub async fn get_snapshot(
         plans: crate::admin::plan_limits::load_plan_limits(&state.db).await?,
         limits: crate::admin::limits::load_scoped_limits(&state.db).await?,
         shedding: crate::admin::shedding::load_shedding(&state.db).await?,
+        entitlements: crate::admin::edge_feeds::load_entitlements(&state.db).await?,
+        subscriptions: crate::admin::edge_feeds::load_subscription_feed(
+            &state.db,
+            now_ms() - REVOKED_FEED_MS,
+        )
+        .await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }
@@ -101,6 +108,11 @@ struct KeyRecordRow {
     expires_at: Option<i64>,
     identity_id: Option<String>,
     scopes_json: Option<String>,
+    subscription_id: Option<String>,
+    trial_ends_at: Option<i64>,
+    sub_ends_at: Option<i64>,
+    canceled_at: Option<i64>,
+    sub_plan_type: Option<String>,
 }
 
 /// What the origin knows about the key with this hash.
@@ -127,7 +139,10 @@ pub async fn get_key_record(
         )
     })?;
     let row: Option<KeyRecordRow> = sqlx::query_as(
-        "SELECT id, consumer_id, api_id, plan_id, status, expires_at, identity_id, scopes_json FROM keys WHERE key_hash = $1",
+        "SELECT k.id, k.consumer_id, k.api_id, COALESCE(s.plan_id, k.plan_id) AS plan_id, k.status, k.expires_at, \
+         k.identity_id, k.scopes_json, k.subscription_id, s.trial_ends_at, s.ends_at AS sub_ends_at, s.canceled_at, \
+         p.plan_type AS sub_plan_type FROM keys k LEFT JOIN subscriptions s ON s.id = k.subscription_id \
+         LEFT JOIN plans p ON p.id = s.plan_id WHERE k.key_hash = $1",
     )
     .bind(key_hash.as_str())
     .fetch_optional(&state.db)
@@ -146,6 +161,14 @@ pub async fn get_key_record(
             )))
         }
     };
+    let subscription_ends_at_ms = SubscriptionTimes {
+        trial_ends_at_ms: row.trial_ends_at,
+        ends_at_ms: row.sub_ends_at,
+        canceled_at_ms: row.canceled_at,
+        trial_plan: row.sub_plan_type.as_deref() == Some("trial"),
+    }
+    .effective_end()
+    .and_then(|ms| u64::try_from(ms).ok());
     Ok(Json(KeyRecord {
         key_id: KeyId(row.id),
         key_hash,
@@ -160,6 +183,8 @@ pub async fn get_key_record(
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default(),
+        subscription_id: row.subscription_id,
+        subscription_ends_at_ms,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! annotations so it changes with the code.
 
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
+use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::{audit, edge_api, health, tenancy};
 use axum::Json;
@@ -46,6 +47,11 @@ use utoipa::{Modify, OpenApi};
         keys::revoke_key,
         key_lifecycle::rotate_key,
         key_lifecycle::revoke_by_value,
+        subscriptions::create_subscription,
+        subscriptions::list_subscriptions,
+        subscriptions::get_subscription,
+        subscription_changes::change_plan,
+        subscription_changes::cancel_subscription,
         usage::get_usage,
         audit::api::list_audit,
         tenancy::admin::create_org,
@@ -67,7 +73,8 @@ use utoipa::{Modify, OpenApi};
         (name = "apis", description = "APIs the edge routes"),
         (name = "versions", description = "API versions: OpenAPI documents, lifecycle, changelogs"),
         (name = "consumers", description = "Who calls the APIs"),
-        (name = "plans", description = "Rate limits and quotas"),
+        (name = "plans", description = "Types, prices, trials, entitlements, rate limits and quotas"),
+        (name = "subscriptions", description = "Consumers on plans for APIs; their keys follow them"),
         (name = "keys", description = "API keys issued to consumers"),
         (name = "usage", description = "Billable usage"),
         (name = "audit", description = "Who changed what, as a verifiable hash chain"),

@@ -3,6 +3,7 @@
 
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
+use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
@@ -98,6 +99,22 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/admin/v1/keys/{id}",
             get(key_views::get_key).delete(keys::revoke_key),
+        )
+        .route(
+            "/admin/v1/subscriptions",
+            get(subscriptions::list_subscriptions).post(subscriptions::create_subscription),
+        )
+        .route(
+            "/admin/v1/subscriptions/{id}",
+            get(subscriptions::get_subscription),
+        )
+        .route(
+            "/admin/v1/subscriptions/{id}/change-plan",
+            post(subscription_changes::change_plan),
+        )
+        .route(
+            "/admin/v1/subscriptions/{id}/cancel",
+            post(subscription_changes::cancel_subscription),
         )
         .route("/admin/v1/usage", get(usage::get_usage))
         .route("/admin/v1/audit", get(audit::list_audit))

@@ -83,6 +83,8 @@ mod tests {
             expires_at_ms: None,
             identity: identity.map(str::to_owned),
             scopes: Vec::new(),
+            subscription_id: None,
+            subscription_ends_at_ms: None,
         }
     }
 

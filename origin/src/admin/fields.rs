@@ -76,6 +76,7 @@ pub enum Table {
     Plans,
     Keys,
     Limits,
+    Subscriptions,
 }
 
 impl Table {
@@ -87,6 +88,7 @@ impl Table {
             Table::Plans => "plans",
             Table::Keys => "keys",
             Table::Limits => "limits",
+            Table::Subscriptions => "subscriptions",
         }
     }
 
@@ -98,6 +100,7 @@ impl Table {
             Table::Plans => "plan",
             Table::Keys => "key",
             Table::Limits => "limit",
+            Table::Subscriptions => "subscription",
         }
     }
 }

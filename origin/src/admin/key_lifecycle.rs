@@ -66,10 +66,11 @@ struct Existing {
     expires_at: Option<i64>,
     identity_id: Option<String>,
     scopes_json: Option<String>,
+    subscription_id: Option<String>,
 }
 
 const SELECT_EXISTING: &str =
-    "SELECT id, consumer_id, api_id, plan_id, status, expires_at, identity_id, scopes_json FROM keys";
+    "SELECT id, consumer_id, api_id, plan_id, status, expires_at, identity_id, scopes_json, subscription_id FROM keys";
 
 /// Sets a key revoked inside `conn`'s transaction; false when it already was.
 pub async fn revoke_in(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, sqlx::Error> {
@@ -142,8 +143,8 @@ pub async fn rotate_key(
     let new_id = new_key_id();
     let identity = old.identity_id.clone().unwrap_or_else(|| old.id.clone());
     sqlx::query(
-        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, (SELECT org_id FROM keys WHERE id = $11))",
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id, subscription_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, (SELECT org_id FROM keys WHERE id = $11), $12)",
     )
     .bind(new_id.as_str())
     .bind(&old.consumer_id)
@@ -156,6 +157,7 @@ pub async fn rotate_key(
     .bind(&identity)
     .bind(old.scopes_json.as_deref())
     .bind(&old.id)
+    .bind(old.subscription_id.as_deref())
     .execute(&mut *tx)
     .await?;
     let old_until = now + overlap_hours * 3_600_000;
@@ -198,6 +200,7 @@ fn issued(id: KeyId, key: &ApiKey, old: Existing, scopes: Vec<String>, now: i64)
         consumer_id: ConsumerId(old.consumer_id),
         api_id: ApiId(old.api_id),
         plan_id: old.plan_id.map(PlanId),
+        subscription_id: old.subscription_id,
         scopes,
         status: "active".into(),
         created_at: format_rfc3339(now),

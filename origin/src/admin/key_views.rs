@@ -36,6 +36,8 @@ pub struct KeySummary {
     /// Keys rotated from one another share an identity (and their limits).
     pub identity: String,
     pub scopes: Vec<String>,
+    /// The subscription the key belongs to, if it was issued for one.
+    pub subscription_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,6 +54,7 @@ struct KeyRow {
     last_used_at: Option<i64>,
     identity_id: Option<String>,
     scopes_json: Option<String>,
+    subscription_id: Option<String>,
 }
 
 impl From<KeyRow> for KeySummary {
@@ -74,12 +77,13 @@ impl From<KeyRow> for KeySummary {
                 .as_deref()
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default(),
+            subscription_id: row.subscription_id,
         }
     }
 }
 
 const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
-     created_at, revoked_at, expires_at, last_used_at, identity_id, scopes_json FROM keys";
+     created_at, revoked_at, expires_at, last_used_at, identity_id, scopes_json, subscription_id FROM keys";
 
 /// Filters for `GET /admin/v1/keys`.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -5,6 +5,7 @@
 
 use crate::admin::fields::{self, Table};
 use crate::admin::key_lifecycle;
+use crate::admin::key_owner::{key_owner, KeyOwner};
 use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms, parse_rfc3339};
 use crate::core_schemas::ProblemDoc;
@@ -12,7 +13,6 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_key_id;
 use crate::routes::AppState;
-use crate::tenancy::scope::visible;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -29,14 +29,20 @@ pub enum Expiry {
     Rfc3339(String),
 }
 
-/// Body of `POST /admin/v1/keys`.
+/// Body of `POST /admin/v1/keys`: either `subscription_id` (consumer, API and plan come
+/// from it) or `consumer_id` and `api_id` with an optional `plan_id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
+    #[serde(default)]
     #[schema(min_length = 1)]
-    pub consumer_id: String,
+    pub subscription_id: Option<String>,
+    #[serde(default)]
     #[schema(min_length = 1)]
-    pub api_id: String,
+    pub consumer_id: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1)]
+    pub api_id: Option<String>,
     #[serde(default)]
     pub plan_id: Option<String>,
     /// When the key stops working: RFC 3339 (`2030-01-01T00:00:00Z`) or unix milliseconds.
@@ -62,6 +68,9 @@ pub struct IssuedKey {
     pub api_id: ApiId,
     #[schema(value_type = Option<String>)]
     pub plan_id: Option<PlanId>,
+    /// The subscription the key belongs to, if it was issued for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
     pub scopes: Vec<String>,
     /// `active`.
     pub status: String,
@@ -122,23 +131,6 @@ fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
     Ok(at)
 }
 
-async fn require(
-    state: &AppState,
-    actor: &Actor,
-    table: Table,
-    field: &str,
-    id: &str,
-) -> Result<(), AppError> {
-    if visible(&state.db, table, id, actor).await? {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            field,
-            format!("nothing has the id `{id}`"),
-        ))
-    }
-}
-
 /// Issues a key to a consumer for an API.
 #[utoipa::path(
     post,
@@ -150,6 +142,7 @@ async fn require(
         (status = 201, description = "Issued; `key` is shown only in this answer", body = IssuedKey),
         (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The subscription is canceled or expired", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 422, description = "A member is missing, invalid or names nothing (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
@@ -161,20 +154,15 @@ pub async fn create_key(
     let now = now_ms();
     let expires_at = body
         .expires_at
+        .clone()
         .map(|e| resolve_expiry(e, now))
         .transpose()?;
-    require(
-        &state,
-        &actor,
-        Table::Consumers,
-        "consumer_id",
-        &body.consumer_id,
-    )
-    .await?;
-    require(&state, &actor, Table::Apis, "api_id", &body.api_id).await?;
-    if let Some(plan_id) = &body.plan_id {
-        require(&state, &actor, Table::Plans, "plan_id", plan_id).await?;
-    }
+    let KeyOwner {
+        consumer_id,
+        api_id,
+        plan_id,
+        subscription_id,
+    } = key_owner(&state, &actor, &body, now).await?;
     let scopes = check_scopes(body.scopes)?;
     let scopes_json = (!scopes.is_empty())
         .then(|| serde_json::to_string(&scopes))
@@ -184,25 +172,26 @@ pub async fn create_key(
     let id = new_key_id();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9, (SELECT org_id FROM consumers WHERE id = $2))",
+        "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id, subscription_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9, (SELECT org_id FROM consumers WHERE id = $2), $10)",
     )
     .bind(id.as_str())
-    .bind(&body.consumer_id)
-    .bind(&body.api_id)
-    .bind(body.plan_id.as_deref())
+    .bind(&consumer_id)
+    .bind(&api_id)
+    .bind(plan_id.as_deref())
     .bind(key.hash().as_str())
     .bind(key.display_prefix())
     .bind(now)
     .bind(expires_at)
     .bind(scopes_json.as_deref())
+    .bind(subscription_id.as_deref())
     .execute(&mut *tx)
     .await?;
     // The audit trail records the key's identity and prefix, never the key or its hash.
     let after = serde_json::json!({
-        "id": id.as_str(), "prefix": key.display_prefix(), "consumer_id": body.consumer_id,
-        "api_id": body.api_id, "plan_id": body.plan_id, "status": "active", "expires_at": expires_at,
-        "scopes": scopes,
+        "id": id.as_str(), "prefix": key.display_prefix(), "consumer_id": consumer_id,
+        "api_id": api_id, "plan_id": plan_id, "status": "active", "expires_at": expires_at,
+        "scopes": scopes, "subscription_id": subscription_id,
     });
     let change = audit::Change {
         action: "key.create",
@@ -213,14 +202,15 @@ pub async fn create_key(
     };
     audit::record(&mut tx, &actor, now, change).await?;
     tx.commit().await?;
-    tracing::info!(key_id = %id, consumer_id = %body.consumer_id, api_id = %body.api_id, "key issued");
+    tracing::info!(key_id = %id, consumer_id = %consumer_id, api_id = %api_id, "key issued");
     let issued = IssuedKey {
         id,
         key: key.expose().to_owned(),
         prefix: key.display_prefix().to_owned(),
-        consumer_id: ConsumerId(body.consumer_id),
-        api_id: ApiId(body.api_id),
-        plan_id: body.plan_id.map(PlanId),
+        consumer_id: ConsumerId(consumer_id),
+        api_id: ApiId(api_id),
+        plan_id: plan_id.map(PlanId),
+        subscription_id,
         scopes,
         status: "active".into(),
         created_at: format_rfc3339(now),

@@ -3,15 +3,22 @@
 
 pub mod apis;
 pub mod consumers;
+pub mod edge_feeds;
 pub mod fields;
 pub mod key_lifecycle;
+pub mod key_owner;
 pub mod key_views;
 pub mod keys;
 pub mod limits;
 pub mod plan_limits;
+pub mod plan_price;
+pub mod plan_terms;
 pub mod plans;
 pub mod shedding;
 pub mod spec_upload;
+pub mod subscription_changes;
+pub mod subscription_rows;
+pub mod subscriptions;
 pub mod upstream_auth;
 pub mod usage;
 pub mod version_docs;

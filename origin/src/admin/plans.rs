@@ -3,6 +3,8 @@
 
 use crate::admin::fields;
 use crate::admin::plan_limits::{enforceable, LimitMode, Moment, RateAlgorithm};
+use crate::admin::plan_price::PriceColumns;
+use crate::admin::plan_terms::{check_terms, Entitlements, PlanTerms, PlanType, Price};
 use crate::audit::{self, Actor};
 use crate::clock::{format_rfc3339, now_ms};
 use crate::config_version;
@@ -102,6 +104,30 @@ pub struct CreatePlan {
     pub rate_limit: Option<RateLimit>,
     #[serde(default)]
     pub quota: Option<Quota>,
+    /// `free`, `trial`, `paid` or `custom` (default).
+    #[serde(default, rename = "type")]
+    pub plan_type: Option<PlanType>,
+    /// Trial length: required for `trial` plans, optional for `paid` and `custom` ones.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub trial_days: Option<u64>,
+    /// Required for `paid` plans; none for `free` and `trial` ones.
+    #[serde(default)]
+    pub price: Option<Price>,
+    #[serde(default)]
+    pub entitlements: Option<Entitlements>,
+}
+
+impl CreatePlan {
+    /// The commercial terms, for [`check_terms`].
+    pub fn terms(&self) -> PlanTerms {
+        PlanTerms {
+            plan_type: self.plan_type,
+            trial_days: self.trial_days,
+            price: self.price.clone(),
+            entitlements: self.entitlements.clone(),
+        }
+    }
 }
 
 /// A plan as stored.
@@ -112,6 +138,11 @@ pub struct Plan {
     pub name: String,
     pub rate_limit: Option<RateLimit>,
     pub quota: Option<Quota>,
+    #[serde(rename = "type")]
+    pub plan_type: PlanType,
+    pub trial_days: Option<u64>,
+    pub price: Option<Price>,
+    pub entitlements: Option<Entitlements>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -123,13 +154,35 @@ struct PlanRow {
     rate_limit_json: Option<String>,
     quota_json: Option<String>,
     created_at: i64,
+    plan_type: Option<String>,
+    trial_days: Option<i64>,
+    price_currency: Option<String>,
+    price_amount_minor: Option<i64>,
+    price_interval: Option<String>,
+    unit_price_minor: Option<i64>,
+    unit_size: Option<i64>,
+    included_units: Option<i64>,
+    entitlements_json: Option<String>,
 }
 
 impl PlanRow {
     fn into_plan(self) -> Result<Plan, AppError> {
+        let price = PriceColumns {
+            currency: self.price_currency,
+            amount_minor: self.price_amount_minor,
+            interval: self.price_interval,
+            unit_price_minor: self.unit_price_minor,
+            unit_size: self.unit_size,
+            included_units: self.included_units,
+        }
+        .price();
         Ok(Plan {
             rate_limit: decode(&self.id, "rate limit", self.rate_limit_json.as_deref())?,
             quota: decode(&self.id, "quota", self.quota_json.as_deref())?,
+            plan_type: PlanType::parse(self.plan_type.as_deref()),
+            trial_days: self.trial_days.and_then(|d| u64::try_from(d).ok()),
+            price,
+            entitlements: decode(&self.id, "entitlements", self.entitlements_json.as_deref())?,
             id: PlanId(self.id),
             name: self.name,
             created_at: format_rfc3339(self.created_at),
@@ -210,14 +263,19 @@ pub async fn create_plan(
     Json(body): Json<CreatePlan>,
 ) -> Result<(StatusCode, axum::Json<Plan>), AppError> {
     let name = fields::text("name", &body.name)?;
+    let terms = body.terms();
     let rate_limit = body.rate_limit.map(check_rate_limit).transpose()?;
     let quota = body.quota.map(check_quota).transpose()?;
+    let terms = check_terms(&state.db, &actor, terms).await?;
     let id = new_plan_id();
     let (rate_limit, quota) = enforceable(&id, rate_limit, quota)?;
     let now = now_ms();
+    let price = PriceColumns::of(terms.price.as_ref());
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at, org_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at, org_id, plan_type, trial_days, \
+         price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id.as_str())
     .bind(&name)
@@ -225,6 +283,15 @@ pub async fn create_plan(
     .bind(encode(quota.as_ref())?)
     .bind(now)
     .bind(actor.org_id())
+    .bind(terms.plan_type.unwrap_or_default().as_str())
+    .bind(terms.trial_days.map(|d| d as i64))
+    .bind(price.currency)
+    .bind(price.amount_minor)
+    .bind(price.interval)
+    .bind(price.unit_price_minor)
+    .bind(price.unit_size)
+    .bind(price.included_units)
+    .bind(encode(terms.entitlements.as_ref())?)
     .execute(&mut *tx)
     .await?;
     config_version::bump(&mut *tx).await?;
@@ -233,6 +300,10 @@ pub async fn create_plan(
         name,
         rate_limit,
         quota,
+        plan_type: terms.plan_type.unwrap_or_default(),
+        trial_days: terms.trial_days,
+        price: terms.price,
+        entitlements: terms.entitlements,
         created_at: format_rfc3339(now),
     };
     let change = audit::Change {
@@ -248,7 +319,8 @@ pub async fn create_plan(
     Ok((StatusCode::CREATED, axum::Json(plan)))
 }
 
-const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, created_at FROM plans";
+const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, created_at, plan_type, trial_days, \
+     price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json FROM plans";
 
 /// Lists every plan, oldest first.
 #[utoipa::path(

@@ -25,6 +25,7 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
         "consumers" => pick(ConsumersRead, ConsumersWrite),
         "plans" => pick(PlansRead, PlansWrite),
         "keys" => pick(KeysRead, KeysWrite),
+        "subscriptions" => pick(KeysRead, KeysWrite),
         "limits" => pick(PlansRead, PlansWrite),
         "usage" if read => Some(UsageRead),
         "audit" if read => Some(AuditRead),
@@ -42,6 +43,7 @@ fn table_of(collection: &str) -> Option<Table> {
         "plans" => Some(Table::Plans),
         "keys" => Some(Table::Keys),
         "limits" => Some(Table::Limits),
+        "subscriptions" => Some(Table::Subscriptions),
         _ => None,
     }
 }

@@ -85,11 +85,18 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
     let plan = owner
         .post(app, "/admin/v1/plans", json!({"name": base}))
         .await;
+    let subscription = owner
+        .post(
+            app,
+            "/admin/v1/subscriptions",
+            json!({"consumer_id": consumer["id"], "api_id": api_id, "plan_id": plan["id"]}),
+        )
+        .await;
     let key = owner
         .post(
             app,
             "/admin/v1/keys",
-            json!({"consumer_id": consumer["id"], "api_id": api_id}),
+            json!({"subscription_id": subscription["id"]}),
         )
         .await;
     let spec = testdata("openapi/v3.0/petstore.yaml");
@@ -109,6 +116,10 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
         ("consumers", consumer["id"].as_str().unwrap().to_owned()),
         ("plans", plan["id"].as_str().unwrap().to_owned()),
         ("keys", key["id"].as_str().unwrap().to_owned()),
+        (
+            "subscriptions",
+            subscription["id"].as_str().unwrap().to_owned(),
+        ),
         ("orgs", owner.org.clone()),
         ("users", "usr_unknown".to_owned()),
         ("versions", "1.0.0".to_owned()),
@@ -140,6 +151,7 @@ async fn visible_ids(app: &TestApp, who: &Member) -> String {
         "/admin/v1/consumers",
         "/admin/v1/plans",
         "/admin/v1/keys",
+        "/admin/v1/subscriptions",
         "/admin/v1/audit?limit=1000",
         "/admin/v1/orgs",
     ] {
@@ -186,7 +198,7 @@ async fn no_route_reaches_another_organisations_data(app: TestApp) {
 
     // Lists and body references: nothing of B's is visible or usable from A.
     let seen_by_alice = visible_ids(&app, &alice).await;
-    for id in ["apis", "consumers", "plans", "keys"] {
+    for id in ["apis", "consumers", "plans", "keys", "subscriptions"] {
         assert!(!seen_by_alice.contains(&theirs[id]), "A sees B's {id}");
     }
     let (status, problem) = alice
