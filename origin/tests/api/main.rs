@@ -17,6 +17,7 @@ mod limits;
 mod plans;
 mod service;
 mod tenancy;
+mod updates;
 mod upstream_auth;
 mod usage;
 mod versions;
