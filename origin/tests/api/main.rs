@@ -11,6 +11,7 @@ mod binary;
 mod consumers;
 mod demo_upstream;
 mod edge;
+mod gitops;
 mod key_lifecycle;
 mod keys;
 mod limits;
