@@ -9,7 +9,9 @@ pub mod compare;
 pub mod current;
 pub mod export;
 pub mod file;
+pub mod file_items;
 pub mod plan;
+pub mod plan_api;
 
 use reqwest::Method;
 use serde_json::Value;
