@@ -14,6 +14,7 @@ use crate::vault::{self, SecretOwner};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
+use tollgate_core::forward::check_upstream_header;
 use tollgate_core::shed::ShedPolicy;
 use utoipa::ToSchema;
 
@@ -88,7 +89,7 @@ pub async fn get_upstream_auth(
         (status = 400, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 404, description = "No API has this id", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, description = "A member is missing (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A member is missing or could not be stored (named in `field`)", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
 pub async fn check_upstream_auth(
@@ -96,6 +97,11 @@ pub async fn check_upstream_auth(
     Path(id): Path<String>,
     Json(body): Json<SetUpstreamAuth>,
 ) -> Result<axum::Json<UpstreamAuthMatch>, AppError> {
+    // What could never be stored is refused as setting it would be.
+    check_upstream_header(&body.header, "x")
+        .map_err(|e| AppError::invalid("header", e.to_string()))?;
+    check_upstream_header("x", &body.value)
+        .map_err(|e| AppError::invalid("value", e.to_string()))?;
     let matches = stored(&state, &id).await?.is_some_and(|s| {
         let value: bool = s.value.as_bytes().ct_eq(body.value.as_bytes()).into();
         value && s.header.eq_ignore_ascii_case(&body.header)

@@ -262,6 +262,14 @@ async fn settings_read_back_without_revealing_the_secret(app: TestApp) {
     assert_eq!(app.post(&check, secret).await.1, json!({"matches": true}));
     let wrong = json!({"header": "X-Api-Key", "value": "s3cret2"});
     assert_eq!(app.post(&check, wrong).await.1, json!({"matches": false}));
+    let never = json!({"header": "X-Api-Key", "value": ""});
+    let response = app
+        .admin(Method::POST, &check)
+        .json(&never)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     send(
         &app,
         Method::PUT,
