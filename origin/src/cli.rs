@@ -1,5 +1,5 @@
-//! The command line: `tollgate serve` (the default), `tollgate demo-upstream` and
-//! `tollgate audit verify`.
+//! The command line: `tollgate serve` (the default), `tollgate demo-upstream`,
+//! `tollgate audit verify` and the declarative config commands `diff`, `apply`, `export`.
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +34,49 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Show what `apply` would change so the origin matches FILE (docs/CONFIG.md).
+    /// Exits 0 when nothing would change, 2 when something would, 1 on errors.
+    Diff {
+        /// The YAML config file.
+        file: std::path::PathBuf,
+        /// Also list what is not in the file as to be deleted.
+        #[arg(long)]
+        prune: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Make the origin match FILE: create and update what differs, and with --prune
+    /// delete what the file does not list.
+    Apply {
+        /// The YAML config file.
+        file: std::path::PathBuf,
+        /// Delete APIs, plans and limits that are not in the file.
+        #[arg(long)]
+        prune: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Write the origin's APIs, versions, plans and limits as a config file (stdout, or
+    /// --out FILE); OpenAPI documents go to `specs/` beside it.
+    Export {
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
+    },
+}
+
+/// Which origin the config commands talk to, and as whom.
+#[derive(Debug, clap::Args)]
+pub struct Remote {
+    /// Origin URL; default TOLLGATE_ORIGIN_URL, else http://$TOLLGATE_ORIGIN_ADDR.
+    /// The token comes from TOLLGATE_ADMIN_TOKEN or $TOLLGATE_DATA_DIR/admin-token.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Act in this organisation (sent as X-Tollgate-Org).
+    #[arg(long)]
+    pub org: Option<String>,
 }
 
 /// `tollgate secrets …`
@@ -65,6 +108,19 @@ mod tests {
         ));
         match Cli::parse_from(["tollgate", "demo-upstream", "--addr", "127.0.0.1:1"]).command {
             Some(Command::DemoUpstream { addr }) => assert_eq!(addr, "127.0.0.1:1"),
+            other => panic!("unexpected {other:?}"),
+        }
+        match Cli::parse_from(["tollgate", "apply", "t.yaml", "--prune", "--org", "org_1"]).command
+        {
+            Some(Command::Apply {
+                file,
+                prune,
+                remote,
+            }) => {
+                assert_eq!(file.to_str(), Some("t.yaml"));
+                assert!(prune);
+                assert_eq!(remote.org.as_deref(), Some("org_1"));
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -15,6 +15,7 @@ pub mod demo_upstream;
 pub mod edge_api;
 pub mod error;
 pub mod extract;
+pub mod gitops;
 pub mod health;
 pub mod ids;
 pub mod openapi;

@@ -3,7 +3,8 @@
 use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
-use tollgate_origin::cli::{AuditCommand, Cli, Command, SecretsCommand};
+use tollgate_origin::cli::{AuditCommand, Cli, Command, Remote, SecretsCommand};
+use tollgate_origin::gitops;
 
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
 use tracing_subscriber::EnvFilter;
@@ -33,6 +34,45 @@ async fn main() -> anyhow::Result<()> {
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => secrets_rotate().await,
+        Command::Diff {
+            file,
+            prune,
+            remote,
+        } => {
+            let target = target(remote);
+            exit_with(gitops::apply::run_diff(target, &file, prune).await)
+        }
+        Command::Apply {
+            file,
+            prune,
+            remote,
+        } => {
+            let target = target(remote);
+            exit_with(gitops::apply::run_apply(target, &file, prune).await)
+        }
+        Command::Export { out, remote } => {
+            let target = target(remote);
+            exit_with(gitops::export::run_export(target, out.as_deref()).await)
+        }
+    }
+}
+
+/// The origin and token the config commands use; exits 1 when there is no token.
+fn target(remote: Remote) -> gitops::client::Target {
+    gitops::client::Target::from_env(remote.origin, remote.org).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1)
+    })
+}
+
+/// Exits with the command's code, or 1 after printing its error.
+fn exit_with<E: std::fmt::Display>(result: Result<i32, E>) -> ! {
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1)
+        }
     }
 }
 

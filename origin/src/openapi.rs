@@ -1,6 +1,7 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
+use crate::admin::{api_settings, api_updates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
@@ -24,6 +25,11 @@ use utoipa::{Modify, OpenApi};
         apis::create_api,
         apis::list_apis,
         apis::get_api,
+        api_updates::put_api,
+        api_updates::delete_api,
+        api_settings::get_upstream_auth,
+        api_settings::check_upstream_auth,
+        api_settings::get_shedding,
         upstream_auth::set_upstream_auth,
         upstream_auth::delete_upstream_auth,
         versions::create_version,
@@ -41,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         plans::create_plan,
         plans::list_plans,
         plans::get_plan,
+        plan_updates::put_plan,
+        plan_updates::delete_plan,
         keys::create_key,
         key_views::list_keys,
         key_views::get_key,

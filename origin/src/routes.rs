@@ -2,6 +2,7 @@
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
+use crate::admin::{api_settings, api_updates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
@@ -13,7 +14,7 @@ use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi, tenancy};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -35,10 +36,21 @@ pub fn app(state: AppState) -> Router {
             "/admin/v1/apis",
             get(apis::list_apis).post(apis::create_api),
         )
-        .route("/admin/v1/apis/{id}", get(apis::get_api))
+        .route(
+            "/admin/v1/apis/{id}",
+            get(apis::get_api)
+                .put(api_updates::put_api)
+                .delete(api_updates::delete_api),
+        )
+        .route(
+            "/admin/v1/apis/{id}/upstream-auth/check",
+            post(api_settings::check_upstream_auth),
+        )
         .route(
             "/admin/v1/apis/{id}/upstream-auth",
-            put(upstream_auth::set_upstream_auth).delete(upstream_auth::delete_upstream_auth),
+            get(api_settings::get_upstream_auth)
+                .put(upstream_auth::set_upstream_auth)
+                .delete(upstream_auth::delete_upstream_auth),
         )
         .route(
             "/admin/v1/apis/{id}/versions",
@@ -83,7 +95,12 @@ pub fn app(state: AppState) -> Router {
             "/admin/v1/plans",
             get(plans::list_plans).post(plans::create_plan),
         )
-        .route("/admin/v1/plans/{id}", get(plans::get_plan))
+        .route(
+            "/admin/v1/plans/{id}",
+            get(plans::get_plan)
+                .put(plan_updates::put_plan)
+                .delete(plan_updates::delete_plan),
+        )
         .route(
             "/admin/v1/keys",
             get(key_views::list_keys).post(keys::create_key),
@@ -138,7 +155,9 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/v1/limits/{id}", delete(limits::delete_limit))
         .route(
             "/admin/v1/apis/{id}/shedding",
-            put(shedding::put_shedding).delete(shedding::delete_shedding),
+            get(api_settings::get_shedding)
+                .put(shedding::put_shedding)
+                .delete(shedding::delete_shedding),
         )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.

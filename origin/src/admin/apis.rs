@@ -103,7 +103,7 @@ const SELECT_APIS: &str =
 
 /// Reads `auth` strictly: members that the chosen type does not use are refused, so a
 /// mistyped JWT setting never silently leaves an API on key auth.
-fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, AppError> {
+pub(crate) fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, AppError> {
     let Some(raw) = raw.filter(|v| !v.is_null()) else {
         return Ok(AuthPolicy::default());
     };
@@ -130,7 +130,7 @@ fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, AppError> {
     serde_json::from_value(raw.clone()).map_err(|e| AppError::invalid("auth", e.to_string()))
 }
 
-fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
+pub(crate) fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
     match auth {
         AuthPolicy::Jwt {
             jwks_url,

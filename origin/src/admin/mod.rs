@@ -1,6 +1,8 @@
 //! The admin API (`/admin/v1/…`): operators manage APIs and their versions, consumers,
 //! plans and keys and read usage. One module per resource; request checks shared by them live in `fields`.
 
+pub mod api_settings;
+pub mod api_updates;
 pub mod apis;
 pub mod consumers;
 pub mod edge_feeds;
@@ -13,6 +15,7 @@ pub mod limits;
 pub mod plan_limits;
 pub mod plan_price;
 pub mod plan_terms;
+pub mod plan_updates;
 pub mod plans;
 pub mod shedding;
 pub mod spec_upload;

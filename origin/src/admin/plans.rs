@@ -202,7 +202,7 @@ fn decode<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
+pub(crate) fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
     if limit.requests == 0 {
         return Err(AppError::invalid(
             "rate_limit.requests",
@@ -226,7 +226,7 @@ fn check_rate_limit(limit: RateLimit) -> Result<RateLimit, AppError> {
     })
 }
 
-fn check_quota(quota: Quota) -> Result<Quota, AppError> {
+pub(crate) fn check_quota(quota: Quota) -> Result<Quota, AppError> {
     if quota.requests == 0 {
         return Err(AppError::invalid("quota.requests", "must be at least 1"));
     }
@@ -236,7 +236,7 @@ fn check_quota(quota: Quota) -> Result<Quota, AppError> {
     })
 }
 
-fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
+pub(crate) fn encode<T: Serialize>(value: Option<&T>) -> Result<Option<String>, AppError> {
     value
         .map(serde_json::to_string)
         .transpose()

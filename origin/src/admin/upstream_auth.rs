@@ -19,7 +19,7 @@ use tollgate_core::forward::check_upstream_header;
 use tollgate_core::snapshot::UpstreamHeader;
 use utoipa::ToSchema;
 
-const SECRET_NAME: &str = "upstream_auth";
+pub(crate) const SECRET_NAME: &str = "upstream_auth";
 
 /// Body of `PUT /admin/v1/apis/{id}/upstream-auth`.
 #[derive(Debug, Deserialize, ToSchema)]
