@@ -69,6 +69,8 @@ test("X-API-Key is accepted and stripped", async () => {
   assert.equal(res.status, 200);
   const seen = await res.json();
   assert.equal(seen.headers["x-api-key"], undefined);
+  const listed = await origin.admin("GET", `/admin/v1/keys/${key.id}`);
+  assert.match(listed.body.last_used_at ?? "", /^20\d\d-/, "a call through the edge shows as the key's last use");
 });
 
 test("POST bodies arrive intact, including 1 MB ones", async () => {

@@ -135,6 +135,11 @@ async fn keys_are_looked_up_by_hash(app: TestApp) {
     let hash = ApiKey::parse(issued["key"].as_str().unwrap())
         .unwrap()
         .hash();
+    let key_path = format!("/admin/v1/keys/{}", issued["id"].as_str().unwrap());
+    assert!(
+        app.get(&key_path).await.1["last_used_at"].is_null(),
+        "never used yet"
+    );
     let response = app
         .edge_get(&format!("/edge/v1/keys/{hash}"))
         .send()
@@ -152,6 +157,12 @@ async fn keys_are_looked_up_by_hash(app: TestApp) {
     );
     assert_eq!(record.api_id.as_str(), issued["api_id"].as_str().unwrap());
     assert_eq!(record.status, tollgate_core::KeyStatus::Active);
+    // An edge look-up is a use: the key's listing shows when.
+    let last_used = app.get(&key_path).await.1["last_used_at"].clone();
+    assert!(
+        last_used.as_str().is_some_and(|t| t.starts_with("20")),
+        "{last_used}"
+    );
 
     let unknown = ApiKey::generate(|| 42).hash();
     let response = app
