@@ -4,12 +4,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
 	@echo "make test   install what is missing, run every test (unit, wasm, workerd, PostgreSQL)"
 	@echo "make bench  benchmark direct vs through the edge (needs wrk; installs it)"
+	@echo "make bench-snapshot  the origin's snapshot with 1,000 APIs and 100,000 keys"
 	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
 	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
 
@@ -47,6 +48,10 @@ bench:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	@bench/edge-proxy.sh
+
+bench-snapshot:
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/snapshot-scale.mjs
 
 bench-catalog:
 	$(CARGO) bench -p tollgate-core --bench catalog
