@@ -204,7 +204,7 @@ mod tests {
         // fails: the renumbered entry's prev_hash names the removed one.
         let mut renumbered = rows.clone();
         renumbered.remove(1);
-        for (i, row) in renumbered.iter_mut().enumerate().skip(1) {
+        for (i, row) in renumbered.iter_mut().enumerate().filter(|(i, _)| *i > 0) {
             row.0.seq = i as u64 + 1;
             row.2 = chain_hash(&row.1, &row.0);
         }

@@ -138,11 +138,10 @@ fn parameters<'a>(
     item: &'a Value,
     op: &'a Value,
 ) -> BTreeMap<(String, String), &'a Value> {
-    let vars: Vec<&str> = template
-        .split('{')
-        .skip(1)
-        .filter_map(|s| s.split('}').next())
-        .collect();
+    // Everything after each `{` up to its `}`: the template's variable names.
+    let mut pieces = template.split('{');
+    pieces.next();
+    let vars: Vec<&str> = pieces.filter_map(|s| s.split('}').next()).collect();
     let mut out = BTreeMap::new();
     for list in [item.get("parameters"), op.get("parameters")]
         .into_iter()
