@@ -422,7 +422,133 @@ async fn tokens_and_organisation_choice(app: TestApp) {
     );
 }
 
+/// One generated request: a route, a method, where each path id comes from, and a body.
+#[derive(Debug, Clone)]
+struct Probe {
+    route: usize,
+    method: usize,
+    /// Per path parameter: 0 = B's id of that collection, 1 = B's id of another
+    /// collection, 2 = random text.
+    id_sources: Vec<u8>,
+    noise: String,
+    /// 0 = `{}`, 1 = a body naming B's ids, 2 = not JSON.
+    body: u8,
+}
+
+fn probes() -> impl proptest::strategy::Strategy<Value = Probe> {
+    use proptest::prelude::*;
+    (
+        any::<usize>(),
+        any::<usize>(),
+        proptest::collection::vec(0u8..3, 3),
+        "[a-z0-9_]{1,12}",
+        0u8..3,
+    )
+        .prop_map(|(route, method, id_sources, noise, body)| Probe {
+            route,
+            method,
+            id_sources,
+            noise,
+            body,
+        })
+}
+
+async fn random_requests_from_one_tenant_never_touch_another(app: TestApp) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let (a, b) = (org(&app, "A").await, org(&app, "B").await);
+    let alice = member(&app, &a, "alice@a.example", "owner").await;
+    let bob = member(&app, &b, "bob@b.example", "owner").await;
+    populate(&app, &alice, "alpha").await;
+    let theirs = populate(&app, &bob, "beta").await;
+    let before = visible_ids(&app, &bob).await;
+    let (_, doc) = app.get("/openapi.json").await;
+    let routes: Vec<(String, Vec<String>)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| t.starts_with("/admin/"))
+        .map(|(t, ops)| {
+            (
+                t.clone(),
+                ops.as_object().unwrap().keys().cloned().collect(),
+            )
+        })
+        .collect();
+    let collections = [
+        "apis",
+        "consumers",
+        "plans",
+        "keys",
+        "subscriptions",
+        "orgs",
+    ];
+    // A fixed seed keeps the run deterministic; every case is a fresh draw.
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    let strategy = probes();
+    for case in 0..300 {
+        let probe = strategy.new_tree(&mut runner).unwrap().current();
+        let (template, methods) = &routes[probe.route % routes.len()];
+        let method = Method::from_bytes(
+            methods[probe.method % methods.len()]
+                .to_uppercase()
+                .as_bytes(),
+        )
+        .unwrap();
+        let parts: Vec<&str> = template.split('/').collect();
+        let mut param = 0;
+        let path = parts
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| {
+                if !seg.starts_with('{') {
+                    return seg.to_string();
+                }
+                param += 1;
+                match probe.id_sources[(param - 1) % 3] {
+                    0 => theirs
+                        .get(parts[i - 1])
+                        .cloned()
+                        .unwrap_or_else(|| probe.noise.clone()),
+                    1 => theirs[collections[(param + case) % collections.len()]].clone(),
+                    _ => probe.noise.clone(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut request = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .bearer_auth(&alice.token);
+        request = match probe.body {
+            0 => request.json(&json!({})),
+            1 => request.json(&json!({
+                "consumer_id": theirs["consumers"], "api_id": theirs["apis"], "plan_id": theirs["plans"],
+                "subscription_id": theirs["subscriptions"], "key": theirs["key"], "user_id": "usr_unknown",
+                "name": "probe", "email": "probe@a.example", "role": "viewer",
+            })),
+            _ => request.header("content-type", "application/json").body("{not json"),
+        };
+        let (status, body) = crate::helpers::read(request.send().await.unwrap()).await;
+        assert!(
+            !status.is_server_error(),
+            "case {case}: {method} {path} → {status}: {body}"
+        );
+        assert!(
+            !body.to_string().contains("beta"),
+            "case {case}: {method} {path} leaked B's data: {body}"
+        );
+    }
+    assert_eq!(
+        visible_ids(&app, &bob).await,
+        before,
+        "B's data changed under A's requests"
+    );
+}
+
 crate::both_databases!(
+    random_requests_from_one_tenant_never_touch_another,
     no_route_reaches_another_organisations_data,
     roles_do_what_the_matrix_says,
     tokens_and_organisation_choice,
