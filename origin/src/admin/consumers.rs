@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_consumer_id;
 use crate::routes::AppState;
-use crate::tenancy::scope::org_clause;
+use crate::tenancy::scope::{bind_org, org_clause};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -130,10 +130,7 @@ pub async fn list_consumers(
     let sql = format!(
         "SELECT id, name, email, created_at FROM consumers WHERE 1 = 1{clause} ORDER BY created_at, id"
     );
-    let mut query = sqlx::query_as(&sql);
-    if let Some(org) = org {
-        query = query.bind(org);
-    }
+    let query = bind_org(sqlx::query_as(&sql), org);
     let rows: Vec<ConsumerRow> = query.fetch_all(&state.db).await?;
     Ok(axum::Json(rows.into_iter().map(Consumer::from).collect()))
 }

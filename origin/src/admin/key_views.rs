@@ -7,7 +7,7 @@ use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Path, Query};
 use crate::routes::AppState;
-use crate::tenancy::scope::{org_clause, visible};
+use crate::tenancy::scope::{bind_org, org_clause, visible};
 use crate::tenancy::Actor;
 use axum::extract::State;
 use axum::Extension;
@@ -128,10 +128,7 @@ pub async fn list_keys(
         None => {
             let (clause, org) = org_clause(&actor, "org_id", 1);
             let sql = format!("{SELECT_KEYS} WHERE 1 = 1{clause} ORDER BY created_at, id");
-            let mut query = sqlx::query_as(&sql);
-            if let Some(org) = org {
-                query = query.bind(org);
-            }
+            let query = bind_org(sqlx::query_as(&sql), org);
             query.fetch_all(&state.db).await?
         }
     };

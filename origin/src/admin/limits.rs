@@ -12,7 +12,7 @@ use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::routes::AppState;
-use crate::tenancy::scope::{org_clause, visible};
+use crate::tenancy::scope::{bind_org, org_clause, visible};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -257,10 +257,7 @@ impl LimitRow {
 async fn fetch_limits(db: &crate::db::Db, actor: &Actor) -> Result<Vec<Limit>, AppError> {
     let (clause, org) = org_clause(actor, "org_id", 1);
     let sql = format!("SELECT id, name, api_id, subject, policy_json, created_at FROM limits WHERE 1 = 1{clause} ORDER BY created_at, id");
-    let mut query = sqlx::query_as(&sql);
-    if let Some(org) = org {
-        query = query.bind(org);
-    }
+    let query = bind_org(sqlx::query_as(&sql), org);
     let rows: Vec<LimitRow> = query.fetch_all(db).await?;
     rows.into_iter().map(LimitRow::into_limit).collect()
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path};
 use crate::ids::new_plan_id;
 use crate::routes::AppState;
-use crate::tenancy::scope::org_clause;
+use crate::tenancy::scope::{bind_org, org_clause};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -339,10 +339,7 @@ pub async fn list_plans(
 ) -> Result<axum::Json<Vec<Plan>>, AppError> {
     let (clause, org) = org_clause(&actor, "org_id", 1);
     let sql = format!("{SELECT_PLANS} WHERE 1 = 1{clause} ORDER BY created_at, id");
-    let mut query = sqlx::query_as(&sql);
-    if let Some(org) = org {
-        query = query.bind(org);
-    }
+    let query = bind_org(sqlx::query_as(&sql), org);
     let rows: Vec<PlanRow> = query.fetch_all(&state.db).await?;
     let plans = rows
         .into_iter()

@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::extract::{Json, Path, Query};
 use crate::ids::prefixed_id;
 use crate::routes::AppState;
-use crate::tenancy::scope::{org_clause, visible};
+use crate::tenancy::scope::{bind_org, org_clause, visible};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -236,10 +236,10 @@ pub async fn list_subscriptions(
 ) -> Result<axum::Json<Vec<Subscription>>, AppError> {
     let (clause, org) = org_clause(&actor, "s.org_id", 2);
     let sql = format!("{SELECT_SUBSCRIPTIONS} WHERE ($1 = '' OR s.consumer_id = $1){clause} ORDER BY s.created_at, s.id");
-    let mut query = sqlx::query_as(&sql).bind(filter.consumer_id.unwrap_or_default());
-    if let Some(org) = org {
-        query = query.bind(org);
-    }
+    let query = bind_org(
+        sqlx::query_as(&sql).bind(filter.consumer_id.unwrap_or_default()),
+        org,
+    );
     let rows: Vec<SubscriptionRow> = query.fetch_all(&state.db).await?;
     let now = now_ms();
     Ok(axum::Json(rows.iter().map(|r| r.view(now)).collect()))

@@ -4,7 +4,7 @@ use super::verify::{AuditRow, SELECT_ENTRIES};
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
 use crate::routes::AppState;
-use crate::tenancy::scope::org_clause;
+use crate::tenancy::scope::{bind_org, org_clause};
 use crate::tenancy::Actor;
 use axum::extract::{Query, State};
 use axum::Extension;
@@ -96,10 +96,7 @@ pub async fn list_audit(
     // An organisation reads its own entries; the platform operator reads the whole chain.
     let (clause, org) = org_clause(&actor, "org_id", 3);
     let sql = format!("{SELECT_ENTRIES} WHERE seq > $1{clause} ORDER BY seq LIMIT $2");
-    let mut query = sqlx::query_as(&sql).bind(after).bind(limit + 1);
-    if let Some(org) = org {
-        query = query.bind(org);
-    }
+    let query = bind_org(sqlx::query_as(&sql).bind(after).bind(limit + 1), org);
     let rows: Vec<AuditRow> = query.fetch_all(&state.db).await?;
     let more = rows.len() as i64 > limit;
     let entries: Vec<AuditEntryView> = rows

@@ -3,6 +3,8 @@
 
 use super::Actor;
 use crate::admin::fields::Table;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
 use sqlx::{Any, Executor};
 
 /// Whether the row `id` of `table` exists and the caller may see it.
@@ -27,6 +29,18 @@ pub fn org_clause(actor: &Actor, column: &str, param: usize) -> (String, Option<
     match actor.org_id() {
         Some(org) => (format!(" AND {column} = ${param}"), Some(org.to_owned())),
         None => (String::new(), None),
+    }
+}
+
+/// Binds the value of an [`org_clause`] (nothing for the platform operator), so every
+/// scoped list is one expression.
+pub fn bind_org<'q, O>(
+    query: QueryAs<'q, Any, O, AnyArguments<'q>>,
+    org: Option<String>,
+) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
+    match org {
+        Some(org) => query.bind(org),
+        None => query,
     }
 }
 
