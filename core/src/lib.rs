@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod problem;
 pub mod rbac;
 pub mod route;
+pub mod scope;
 pub mod shed;
 pub mod snapshot;
 pub mod subscription;

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::Extension;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use tollgate_core::scope::parse_scopes;
 use tollgate_core::{ApiId, ApiKey, ConsumerId, KeyId, PlanId};
 use utoipa::ToSchema;
 
@@ -86,26 +87,9 @@ pub fn mint_key() -> ApiKey {
     ApiKey::generate(|| rng.gen())
 }
 
-/// Checks and normalises scopes: sorted, deduplicated.
-fn check_scopes(mut scopes: Vec<String>) -> Result<Vec<String>, AppError> {
-    if scopes.len() > 50 {
-        return Err(AppError::invalid("scopes", "at most 50 scopes per key"));
-    }
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b":._-".contains(&b))
-    };
-    if let Some(bad) = scopes.iter().find(|s| !ok(s)) {
-        return Err(AppError::invalid(
-            "scopes",
-            format!("`{bad}` is not a scope: use 1–64 of a-z, 0-9, `:`, `.`, `_`, `-`"),
-        ));
-    }
-    scopes.sort();
-    scopes.dedup();
-    Ok(scopes)
+/// Checks and normalises scopes (core's grammar), naming the field when refused.
+fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, AppError> {
+    parse_scopes(scopes).map_err(|e| AppError::invalid("scopes", e.to_string()))
 }
 
 fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
