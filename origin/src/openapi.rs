@@ -68,6 +68,10 @@ use utoipa::{Modify, OpenApi};
         tenancy::admin::add_member,
         tenancy::admin::list_members,
         tenancy::admin::issue_user_token,
+        tenancy::teams::list_team_subscriptions,
+        tenancy::teams::list_team_keys,
+        tenancy::teams::create_team_key,
+        tenancy::teams::revoke_team_key,
         limits::create_limit,
         limits::list_limits,
         limits::delete_limit,
@@ -87,6 +91,7 @@ use utoipa::{Modify, OpenApi};
         (name = "usage", description = "Billable usage"),
         (name = "audit", description = "Who changed what, as a verifiable hash chain"),
         (name = "tenancy", description = "Organisations, users, roles and user tokens"),
+        (name = "teams", description = "Consumer teams: their subscriptions and shared keys"),
         (name = "edge", description = "Called only by tollgate edges"),
         (name = "health", description = "Liveness"),
     )

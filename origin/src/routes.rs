@@ -145,6 +145,18 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/users", post(tenancy::admin::create_user))
         .route(
+            "/admin/v1/teams/{team_id}/subscriptions",
+            get(tenancy::teams::list_team_subscriptions),
+        )
+        .route(
+            "/admin/v1/teams/{team_id}/keys",
+            get(tenancy::teams::list_team_keys).post(tenancy::teams::create_team_key),
+        )
+        .route(
+            "/admin/v1/teams/{team_id}/keys/{key_id}",
+            delete(tenancy::teams::revoke_team_key),
+        )
+        .route(
             "/admin/v1/users/{id}/tokens",
             post(tenancy::admin::issue_user_token),
         )

@@ -26,6 +26,10 @@ pub struct CreateConsumer {
     /// Contact address, e.g. `dev@acme.example`.
     #[schema(pattern = r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     pub email: String,
+    /// The consumer team (an organisation of kind `team`) this consumer stands for: its
+    /// members see and manage the keys of this consumer's subscriptions.
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// A consumer as stored.
@@ -35,6 +39,9 @@ pub struct Consumer {
     pub id: ConsumerId,
     pub name: String,
     pub email: String,
+    /// The consumer team this consumer stands for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -45,6 +52,7 @@ struct ConsumerRow {
     name: String,
     email: String,
     created_at: i64,
+    team_org_id: Option<String>,
 }
 
 impl From<ConsumerRow> for Consumer {
@@ -53,6 +61,7 @@ impl From<ConsumerRow> for Consumer {
             id: ConsumerId(row.id),
             name: row.name,
             email: row.email,
+            team_id: row.team_org_id,
             created_at: format_rfc3339(row.created_at),
         }
     }
@@ -79,23 +88,28 @@ pub async fn create_consumer(
 ) -> Result<(StatusCode, axum::Json<Consumer>), AppError> {
     let name = fields::text("name", &body.name)?;
     let email = fields::email("email", &body.email)?;
+    if let Some(team) = &body.team_id {
+        crate::tenancy::teams::require_team(&state.db, "team_id", team).await?;
+    }
     let id = new_consumer_id();
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     sqlx::query(
-        "INSERT INTO consumers (id, name, email, created_at, org_id) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO consumers (id, name, email, created_at, org_id, team_org_id) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id.as_str())
     .bind(&name)
     .bind(&email)
     .bind(now)
     .bind(actor.org_id())
+    .bind(body.team_id.as_deref())
     .execute(&mut *tx)
     .await?;
     let consumer = Consumer {
         id,
         name,
         email,
+        team_id: body.team_id,
         created_at: format_rfc3339(now),
     };
     let change = audit::Change {
@@ -128,7 +142,7 @@ pub async fn list_consumers(
 ) -> Result<axum::Json<Vec<Consumer>>, AppError> {
     let (clause, org) = org_clause(&actor, "org_id", 1);
     let sql = format!(
-        "SELECT id, name, email, created_at FROM consumers WHERE 1 = 1{clause} ORDER BY created_at, id"
+        "SELECT id, name, email, created_at, team_org_id FROM consumers WHERE 1 = 1{clause} ORDER BY created_at, id"
     );
     let query = bind_org(sqlx::query_as(&sql), org);
     let rows: Vec<ConsumerRow> = query.fetch_all(&state.db).await?;
@@ -152,11 +166,12 @@ pub async fn get_consumer(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Consumer>, AppError> {
-    let row: Option<ConsumerRow> =
-        sqlx::query_as("SELECT id, name, email, created_at FROM consumers WHERE id = $1")
-            .bind(&id)
-            .fetch_optional(&state.db)
-            .await?;
+    let row: Option<ConsumerRow> = sqlx::query_as(
+        "SELECT id, name, email, created_at, team_org_id FROM consumers WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(&state.db)
+    .await?;
     let row = row.ok_or(AppError::NotFound {
         what: "consumer",
         id,

@@ -41,7 +41,7 @@ pub struct KeySummary {
 }
 
 #[derive(sqlx::FromRow)]
-struct KeyRow {
+pub(crate) struct KeyRow {
     id: String,
     consumer_id: String,
     api_id: String,
@@ -82,7 +82,7 @@ impl From<KeyRow> for KeySummary {
     }
 }
 
-const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
+pub(crate) const SELECT_KEYS: &str = "SELECT id, consumer_id, api_id, plan_id, display_prefix, status, \
      created_at, revoked_at, expires_at, last_used_at, identity_id, scopes_json, subscription_id FROM keys";
 
 /// Filters for `GET /admin/v1/keys`.

@@ -88,11 +88,11 @@ pub fn mint_key() -> ApiKey {
 }
 
 /// Checks and normalises scopes (core's grammar), naming the field when refused.
-fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, AppError> {
+pub fn check_scopes(scopes: Vec<String>) -> Result<Vec<String>, AppError> {
     parse_scopes(scopes).map_err(|e| AppError::invalid("scopes", e.to_string()))
 }
 
-fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
+pub fn resolve_expiry(expiry: Expiry, now: i64) -> Result<i64, AppError> {
     let at = match expiry {
         Expiry::UnixMillis(ms) => ms,
         Expiry::Rfc3339(text) => parse_rfc3339(&text).ok_or_else(|| {
@@ -141,13 +141,28 @@ pub async fn create_key(
         .clone()
         .map(|e| resolve_expiry(e, now))
         .transpose()?;
+    let owner = key_owner(&state, &actor, &body, now).await?;
+    let scopes = check_scopes(body.scopes)?;
+    let issued = issue_key(&state, &actor, owner, expires_at, scopes, now).await?;
+    Ok((StatusCode::CREATED, axum::Json(issued)))
+}
+
+/// Mints and stores a key for `owner` (already resolved and checked), recording it in the
+/// audit log as `actor`'s act; the key belongs to the consumer's organisation.
+pub async fn issue_key(
+    state: &AppState,
+    actor: &Actor,
+    owner: KeyOwner,
+    expires_at: Option<i64>,
+    scopes: Vec<String>,
+    now: i64,
+) -> Result<IssuedKey, AppError> {
     let KeyOwner {
         consumer_id,
         api_id,
         plan_id,
         subscription_id,
-    } = key_owner(&state, &actor, &body, now).await?;
-    let scopes = check_scopes(body.scopes)?;
+    } = owner;
     let scopes_json = (!scopes.is_empty())
         .then(|| serde_json::to_string(&scopes))
         .transpose()
@@ -184,7 +199,7 @@ pub async fn create_key(
         before: None,
         after: Some(after),
     };
-    audit::record(&mut tx, &actor, now, change).await?;
+    audit::record(&mut tx, actor, now, change).await?;
     tx.commit().await?;
     tracing::info!(key_id = %id, consumer_id = %consumer_id, api_id = %api_id, "key issued");
     let issued = IssuedKey {
@@ -200,7 +215,7 @@ pub async fn create_key(
         created_at: format_rfc3339(now),
         expires_at: expires_at.map(format_rfc3339),
     };
-    Ok((StatusCode::CREATED, axum::Json(issued)))
+    Ok(issued)
 }
 
 /// Revokes a key. Idempotent: revoking a revoked key is another 204 (and changes nothing).

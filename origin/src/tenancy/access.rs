@@ -29,6 +29,7 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
         "limits" => pick(PlansRead, PlansWrite),
         "usage" if read => Some(UsageRead),
         "audit" if read => Some(AuditRead),
+        "teams" => pick(KeysRead, KeysWrite),
         "orgs" if template.ends_with("/members") => pick(MembersRead, MembersWrite),
         "orgs" if read && template == "/admin/v1/orgs" => Some(MembersRead),
         _ => None,
@@ -87,11 +88,23 @@ pub async fn authorize(
         )));
     }
     let path = request.uri().path().to_owned();
+    // A team's routes name the team and then ids of rows the provider owns; the team
+    // handlers check those against the team (`tenancy::teams`), so only the team is checked here.
+    let team_route = template.starts_with("/admin/v1/teams/");
     for (collection, id) in path_ids(&template, &path) {
+        if team_route && collection != "teams" {
+            continue;
+        }
         let Some(table) = table_of(collection) else {
-            if collection == "orgs" && actor.org_id().is_some_and(|org| org != id) {
+            if (collection == "orgs" || collection == "teams")
+                && actor.org_id().is_some_and(|org| org != id)
+            {
                 return Err(AppError::NotFound {
-                    what: "organisation",
+                    what: if collection == "teams" {
+                        "team"
+                    } else {
+                        "organisation"
+                    },
                     id: id.to_owned(),
                 });
             }

@@ -28,6 +28,11 @@ pub const USER_TOKEN_PREFIX: &str = "tgu_";
 pub struct CreateOrg {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// `provider` (the default: publishes APIs) or `team` (a consumer team whose members
+    /// share the subscriptions and keys a provider gives it).
+    #[serde(default)]
+    #[schema(pattern = "^(provider|team)$")]
+    pub kind: Option<String>,
 }
 
 /// An organisation.
@@ -35,6 +40,8 @@ pub struct CreateOrg {
 pub struct Org {
     pub id: String,
     pub name: String,
+    /// `provider` or `team`.
+    pub kind: String,
     pub created_at: String,
 }
 
@@ -85,6 +92,34 @@ pub struct IssuedUserToken {
     pub user_id: String,
 }
 
+/// What an organisation is: one that publishes APIs, or a team that consumes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgKind {
+    Provider,
+    Team,
+}
+
+impl OrgKind {
+    fn parse(raw: Option<&str>) -> Result<OrgKind, AppError> {
+        match raw {
+            None | Some("provider") => Ok(OrgKind::Provider),
+            Some("team") => Ok(OrgKind::Team),
+            Some(other) => Err(AppError::invalid(
+                "kind",
+                format!("`{other}` is not a kind of organisation; use `provider` or `team`"),
+            )),
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Provider => "provider",
+            OrgKind::Team => "team",
+        }
+    }
+}
+
 /// SHA-256 hex of a user token: the only form stored.
 pub fn hash_user_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -109,17 +144,20 @@ pub async fn create_org(
     Json(body): Json<CreateOrg>,
 ) -> Result<(StatusCode, axum::Json<Org>), AppError> {
     let name = fields::text("name", &body.name)?;
+    let kind = OrgKind::parse(body.kind.as_deref())?;
     let (id, now) = (prefixed_id("org"), now_ms());
     let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO organisations (id, name, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO organisations (id, name, created_at, kind) VALUES ($1, $2, $3, $4)")
         .bind(&id)
         .bind(&name)
         .bind(now)
+        .bind(kind.as_str())
         .execute(&mut *tx)
         .await?;
     let org = Org {
         id,
         name,
+        kind: kind.as_str().to_owned(),
         created_at: format_rfc3339(now),
     };
     let change = audit::Change {
@@ -144,14 +182,16 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
 ) -> Result<axum::Json<Vec<Org>>, AppError> {
-    let rows: Vec<(String, String, i64)> = match actor.org_id() {
+    let rows: Vec<(String, String, i64, Option<String>)> = match actor.org_id() {
         None => {
-            sqlx::query_as("SELECT id, name, created_at FROM organisations ORDER BY created_at, id")
-                .fetch_all(&state.db)
-                .await?
+            sqlx::query_as(
+                "SELECT id, name, created_at, kind FROM organisations ORDER BY created_at, id",
+            )
+            .fetch_all(&state.db)
+            .await?
         }
         Some(org) => {
-            sqlx::query_as("SELECT id, name, created_at FROM organisations WHERE id = $1")
+            sqlx::query_as("SELECT id, name, created_at, kind FROM organisations WHERE id = $1")
                 .bind(org)
                 .fetch_all(&state.db)
                 .await?
@@ -159,9 +199,10 @@ pub async fn list_orgs(
     };
     Ok(axum::Json(
         rows.into_iter()
-            .map(|(id, name, at)| Org {
+            .map(|(id, name, at, kind)| Org {
                 id,
                 name,
+                kind: kind.unwrap_or_else(|| OrgKind::Provider.as_str().to_owned()),
                 created_at: format_rfc3339(at),
             })
             .collect(),

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod admin;
 pub mod scope;
+pub mod teams;
 
 use tollgate_core::rbac::{allows, Permission, Role};
 

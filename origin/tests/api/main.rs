@@ -19,6 +19,7 @@ mod plan_terms;
 mod plans;
 mod service;
 mod subscriptions;
+mod teams;
 mod tenancy;
 mod updates;
 mod upstream_auth;

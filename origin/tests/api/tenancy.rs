@@ -9,13 +9,13 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// A user of one organisation, with a token.
-struct Member {
+pub(crate) struct Member {
     token: String,
     org: String,
 }
 
 impl Member {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         app: &TestApp,
         method: Method,
@@ -32,14 +32,14 @@ impl Member {
         crate::helpers::read(request.send().await.unwrap()).await
     }
 
-    async fn post(&self, app: &TestApp, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, app: &TestApp, path: &str, body: Value) -> Value {
         let (status, value) = self.call(app, Method::POST, path, Some(body)).await;
         assert!(status.is_success(), "{path}: {status} {value}");
         value
     }
 }
 
-async fn member(app: &TestApp, org: &str, email: &str, role: &str) -> Member {
+pub(crate) async fn member(app: &TestApp, org: &str, email: &str, role: &str) -> Member {
     let (status, user) = app
         .post("/admin/v1/users", json!({"email": email, "name": email}))
         .await;
@@ -65,7 +65,7 @@ async fn member(app: &TestApp, org: &str, email: &str, role: &str) -> Member {
     }
 }
 
-async fn org(app: &TestApp, name: &str) -> String {
+pub(crate) async fn org(app: &TestApp, name: &str) -> String {
     let (status, org) = app.post("/admin/v1/orgs", json!({"name": name})).await;
     assert_eq!(status, StatusCode::CREATED, "{org}");
     org["id"].as_str().unwrap().to_owned()
@@ -121,6 +121,7 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
             subscription["id"].as_str().unwrap().to_owned(),
         ),
         ("orgs", owner.org.clone()),
+        ("teams", owner.org.clone()),
         ("users", "usr_unknown".to_owned()),
         ("versions", "1.0.0".to_owned()),
         ("key", key["key"].as_str().unwrap().to_owned()),
