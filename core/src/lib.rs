@@ -25,6 +25,7 @@ pub mod snapshot;
 pub mod subscription;
 pub mod version;
 pub mod version_route;
+pub mod webhook;
 
 pub use api_key::{ApiKey, KeyHash};
 pub use ids::{ApiId, ConsumerId, KeyId, PlanId};

@@ -52,6 +52,19 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads and then writes fails at once
+/// with SQLITE_BUSY when another connection wrote in between (the busy timeout does not
+/// apply to that upgrade), so concurrent writers (the webhook task, parallel admin calls)
+/// would see spurious 500s. PostgreSQL's row locks need no such care.
+pub async fn begin(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    if db.connect_options().database_url.scheme() == "sqlite" {
+        db.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        db.begin().await
+    }
+}
+
 fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
 }

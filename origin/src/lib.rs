@@ -24,6 +24,7 @@ pub mod secrets;
 pub mod startup;
 pub mod tenancy;
 pub mod vault;
+pub mod webhooks;
 
 pub use config::Config;
 pub use routes::{app, AppState};

@@ -5,7 +5,7 @@ use crate::admin::{api_settings, api_updates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
-use crate::{audit, edge_api, health, tenancy};
+use crate::{audit, edge_api, health, tenancy, webhooks};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -72,6 +72,11 @@ use utoipa::{Modify, OpenApi};
         tenancy::teams::list_team_keys,
         tenancy::teams::create_team_key,
         tenancy::teams::revoke_team_key,
+        webhooks::endpoints::create_webhook,
+        webhooks::endpoints::list_webhooks,
+        webhooks::endpoints::get_webhook,
+        webhooks::endpoints::delete_webhook,
+        webhooks::endpoints::rotate_webhook_secret,
         limits::create_limit,
         limits::list_limits,
         limits::delete_limit,
@@ -92,6 +97,7 @@ use utoipa::{Modify, OpenApi};
         (name = "audit", description = "Who changed what, as a verifiable hash chain"),
         (name = "tenancy", description = "Organisations, users, roles and user tokens"),
         (name = "teams", description = "Consumer teams: their subscriptions and shared keys"),
+        (name = "webhooks", description = "Endpoints receiving the organisation's audit events, signed (Standard Webhooks)"),
         (name = "edge", description = "Called only by tollgate edges"),
         (name = "health", description = "Liveness"),
     )

@@ -11,7 +11,7 @@ use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
 use crate::secrets::{AdminToken, EdgeSecret};
 use crate::vault::MasterKeyring;
-use crate::{audit, auth, edge_api, health, openapi, tenancy};
+use crate::{audit, auth, edge_api, health, openapi, tenancy, webhooks};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{delete, get, post};
@@ -144,6 +144,18 @@ pub fn app(state: AppState) -> Router {
             get(tenancy::admin::list_members).post(tenancy::admin::add_member),
         )
         .route("/admin/v1/users", post(tenancy::admin::create_user))
+        .route(
+            "/admin/v1/webhooks",
+            get(webhooks::endpoints::list_webhooks).post(webhooks::endpoints::create_webhook),
+        )
+        .route(
+            "/admin/v1/webhooks/{id}",
+            get(webhooks::endpoints::get_webhook).delete(webhooks::endpoints::delete_webhook),
+        )
+        .route(
+            "/admin/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::endpoints::rotate_webhook_secret),
+        )
         .route(
             "/admin/v1/teams/{team_id}/subscriptions",
             get(tenancy::teams::list_team_subscriptions),

@@ -28,6 +28,7 @@ impl Application {
             edge_secret: Arc::new(config.edge_secret),
             master_keys: Arc::new(config.master_keys),
         };
+        crate::webhooks::delivery::spawn(state.clone());
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("binding {} (TOLLGATE_ORIGIN_ADDR)", config.addr))?;

@@ -64,7 +64,7 @@ pub async fn put_api(
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding auth")))?;
     let axum::Json(before) = get_api(State(state.clone()), Path(id.clone())).await?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let done = sqlx::query(
         "UPDATE apis SET name = $1, base_path = $2, upstream_url = $3, auth_json = $4, updated_at = $5 \
          WHERE id = $6",
@@ -155,7 +155,7 @@ pub async fn delete_api(
 ) -> Result<StatusCode, AppError> {
     let axum::Json(before) = get_api(State(state.clone()), Path(id.clone())).await?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let keys = count(&mut tx, "SELECT COUNT(*) FROM keys WHERE api_id = $1", &id).await?;
     let active = count(
         &mut tx,

@@ -173,7 +173,7 @@ pub async fn create_api(
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding auth")))?;
     let id = new_api_id();
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO apis (id, name, base_path, upstream_url, auth_json, created_at, updated_at, org_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",

@@ -93,7 +93,7 @@ pub async fn create_consumer(
     }
     let id = new_consumer_id();
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO consumers (id, name, email, created_at, org_id, team_org_id) VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -77,6 +77,7 @@ pub enum Table {
     Keys,
     Limits,
     Subscriptions,
+    Webhooks,
 }
 
 impl Table {
@@ -89,6 +90,7 @@ impl Table {
             Table::Keys => "keys",
             Table::Limits => "limits",
             Table::Subscriptions => "subscriptions",
+            Table::Webhooks => "webhook_endpoints",
         }
     }
 
@@ -101,6 +103,7 @@ impl Table {
             Table::Keys => "key",
             Table::Limits => "limit",
             Table::Subscriptions => "subscription",
+            Table::Webhooks => "webhook",
         }
     }
 }

@@ -125,7 +125,7 @@ pub async fn rotate_key(
         ));
     }
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let old: Existing = sqlx::query_as(&format!("{SELECT_EXISTING} WHERE id = $1"))
         .bind(&id)
         .fetch_optional(&mut *tx)
@@ -231,7 +231,7 @@ pub async fn revoke_by_value(
     let key =
         ApiKey::parse(body.key.trim()).map_err(|e| AppError::invalid("key", e.to_string()))?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let found: Existing = sqlx::query_as(&format!("{SELECT_EXISTING} WHERE key_hash = $1"))
         .bind(key.hash().as_str())
         .fetch_optional(&mut *tx)

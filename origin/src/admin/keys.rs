@@ -169,7 +169,7 @@ pub async fn issue_key(
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding scopes")))?;
     let key = mint_key();
     let id = new_key_id();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO keys (id, consumer_id, api_id, plan_id, key_hash, display_prefix, status, created_at, expires_at, identity_id, scopes_json, org_id, subscription_id) \
          VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $1, $9, (SELECT org_id FROM consumers WHERE id = $2), $10)",
@@ -237,7 +237,7 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !key_lifecycle::revoke_in(&mut tx, &id, now).await? {
         let known = fields::exists(&mut *tx, Table::Keys, &id).await?;
         tx.rollback().await?;

@@ -191,7 +191,7 @@ pub async fn create_limit(
     let spec_json = serde_json::to_string(&spec)
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding a limit")))?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO limits (id, name, api_id, subject, policy_json, created_at, org_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -299,7 +299,7 @@ pub async fn delete_limit(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let gone = sqlx::query("DELETE FROM limits WHERE id = $1")
         .bind(&id)
         .execute(&mut *tx)

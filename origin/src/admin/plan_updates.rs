@@ -53,7 +53,7 @@ pub async fn put_plan(
     let (rate_limit, quota) = enforceable(&before.id, rate_limit, quota)?;
     let now = now_ms();
     let price = PriceColumns::of(terms.price.as_ref());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let done = sqlx::query(
         "UPDATE plans SET name = $1, rate_limit_json = $2, quota_json = $3, plan_type = $4, trial_days = $5, \
          price_currency = $6, price_amount_minor = $7, price_interval = $8, unit_price_minor = $9, unit_size = $10, \
@@ -123,7 +123,7 @@ pub async fn delete_plan(
 ) -> Result<StatusCode, AppError> {
     let axum::Json(before) = get_plan(State(state.clone()), Path(id.clone())).await?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM keys WHERE plan_id = $1")
         .bind(&id)
         .fetch_one(&mut *tx)

@@ -271,7 +271,7 @@ pub async fn create_plan(
     let (rate_limit, quota) = enforceable(&id, rate_limit, quota)?;
     let now = now_ms();
     let price = PriceColumns::of(terms.price.as_ref());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at, org_id, plan_type, trial_days, \
          price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json) \

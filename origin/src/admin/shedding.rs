@@ -90,7 +90,7 @@ pub async fn put_shedding(
     }
     let json = serde_json::to_string(&policy)
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding shedding")))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query("DELETE FROM shedding WHERE api_id = $1")
         .bind(&id)
         .execute(&mut *tx)
@@ -138,7 +138,7 @@ pub async fn delete_shedding(
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query("DELETE FROM shedding WHERE api_id = $1")
         .bind(&id)
         .execute(&mut *tx)

@@ -94,7 +94,7 @@ pub async fn change_plan(
     Json(body): Json<ChangePlan>,
 ) -> Result<axum::Json<Subscription>, AppError> {
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let old = load_live(&mut tx, &id, now).await?;
     let plan = offer(&state, &actor, "plan_id", &body.plan_id, &old.api_id).await?;
     if plan.plan_type == PlanType::Trial {
@@ -162,7 +162,7 @@ pub async fn cancel_subscription(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Subscription>, AppError> {
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if let Some(row) = load(&mut *tx, &id).await? {
         if row.times().status(now) == SubscriptionStatus::Canceled {
             return Ok(axum::Json(row.view(now)));

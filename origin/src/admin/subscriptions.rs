@@ -181,7 +181,7 @@ pub async fn create_subscription(
         created_at: now,
         plan_type: Some(plan.plan_type.as_str().to_owned()),
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO subscriptions (id, consumer_id, api_id, plan_id, started_at, trial_ends_at, ends_at, created_at, org_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $5, (SELECT org_id FROM consumers WHERE id = $2))",

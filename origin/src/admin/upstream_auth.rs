@@ -74,7 +74,7 @@ pub async fn set_upstream_auth(
     check_upstream_header("x", &body.value)
         .map_err(|e| AppError::invalid("value", e.to_string()))?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !fields::exists(&mut *tx, Table::Apis, &id).await? {
         return Err(AppError::NotFound { what: "api", id });
     }
@@ -121,7 +121,7 @@ pub async fn delete_upstream_auth(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     if !fields::exists(&mut *tx, Table::Apis, &id).await? {
         return Err(AppError::NotFound { what: "api", id });
     }

@@ -64,7 +64,7 @@ async fn step(
         Transition::Retire => "retired_at",
     };
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let done = sqlx::query(&format!(
         "UPDATE api_versions SET status = $1, {stamp} = $2, updated_at = $2, \
          sunset_at = COALESCE($3, sunset_at), migration_url = COALESCE($4, migration_url), \

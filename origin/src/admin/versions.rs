@@ -146,7 +146,7 @@ pub async fn create_version(
         SourceFormat::Json => "json",
         SourceFormat::Yaml => "yaml",
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO api_versions (api_id, version, major, status, upstream_url, openapi, title, spec_format, spec, \
          changelog_from, changelog_json, migration_guide, created_at, updated_at) \

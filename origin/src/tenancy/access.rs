@@ -30,6 +30,9 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
         "usage" if read => Some(UsageRead),
         "audit" if read => Some(AuditRead),
         "teams" => pick(KeysRead, KeysWrite),
+        // An endpoint receives the audit trail, so reading needs the audit permission and
+        // changing one is for those who manage the organisation.
+        "webhooks" => pick(AuditRead, MembersWrite),
         "orgs" if template.ends_with("/members") => pick(MembersRead, MembersWrite),
         "orgs" if read && template == "/admin/v1/orgs" => Some(MembersRead),
         _ => None,
@@ -45,6 +48,7 @@ fn table_of(collection: &str) -> Option<Table> {
         "keys" => Some(Table::Keys),
         "limits" => Some(Table::Limits),
         "subscriptions" => Some(Table::Subscriptions),
+        "webhooks" => Some(Table::Webhooks),
         _ => None,
     }
 }

@@ -146,7 +146,7 @@ pub async fn create_org(
     let name = fields::text("name", &body.name)?;
     let kind = OrgKind::parse(body.kind.as_deref())?;
     let (id, now) = (prefixed_id("org"), now_ms());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query("INSERT INTO organisations (id, name, created_at, kind) VALUES ($1, $2, $3, $4)")
         .bind(&id)
         .bind(&name)
@@ -227,7 +227,7 @@ pub async fn create_user(
     let email = fields::email("email", &body.email)?.to_lowercase();
     let name = fields::text("name", &body.name)?;
     let (id, now) = (prefixed_id("usr"), now_ms());
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query("INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&id)
         .bind(&email)
@@ -290,7 +290,7 @@ pub async fn add_member(
         }
     }
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let org: Option<(String,)> = sqlx::query_as("SELECT id FROM organisations WHERE id = $1")
         .bind(&org_id)
         .fetch_optional(&mut *tx)
@@ -385,7 +385,7 @@ pub async fn issue_user_token(
     };
     let (id, now) = (prefixed_id("utk"), now_ms());
     let prefix = token[..12].to_owned();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let user: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
         .bind(&user_id)
         .fetch_optional(&mut *tx)

@@ -198,7 +198,7 @@ pub async fn revoke_team_key(
 ) -> Result<StatusCode, AppError> {
     team_in_path(&state, &actor, &team).await?;
     let now = now_ms();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin(&state.db).await?;
     let theirs: Option<(String,)> = sqlx::query_as(
         "SELECT id FROM keys WHERE id = $1 AND consumer_id IN (SELECT id FROM consumers WHERE team_org_id = $2)",
     )

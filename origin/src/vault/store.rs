@@ -99,7 +99,7 @@ pub async fn rotate_secrets(
         let owner = SecretOwner::new(&owner_type, &owner_id, &name);
         let plaintext = open(keys, &owner.aad(), &sealed)
             .map_err(|e| anyhow::anyhow!("secret {owner_type}/{owner_id}/{name}: {e}"))?;
-        let mut tx = db.begin().await?;
+        let mut tx = crate::db::begin(db).await?;
         put_secret(&mut tx, keys, &owner, &plaintext, crate::clock::now_ms()).await?;
         tx.commit().await?;
         report.resealed += 1;

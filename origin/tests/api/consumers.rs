@@ -45,7 +45,41 @@ async fn an_unknown_consumer_id_is_404(app: TestApp) {
     expect_problem(response, StatusCode::NOT_FOUND).await;
 }
 
+/// Writes that read first (a token checks its user exists) racing other writes: on SQLite a
+/// deferred transaction would fail its read-to-write upgrade at once with SQLITE_BUSY.
+async fn concurrent_read_then_write_requests_all_succeed(app: TestApp) {
+    let (status, user) = app
+        .post(
+            "/admin/v1/users",
+            json!({"email": "u@x.example", "name": "U"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let tokens = format!("/admin/v1/users/{}/tokens", user["id"].as_str().unwrap());
+    let calls = (0..24).map(|i| {
+        let (app, tokens) = (&app, tokens.clone());
+        async move {
+            if i % 2 == 0 {
+                app.post(&tokens, json!({})).await.0
+            } else {
+                app.post(
+                    "/admin/v1/consumers",
+                    json!({"name": format!("c{i}"), "email": "c@x.example"}),
+                )
+                .await
+                .0
+            }
+        }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+}
+
 crate::both_databases!(
+    concurrent_read_then_write_requests_all_succeed,
     creates_and_reads_a_consumer,
     a_bad_email_is_422_naming_it,
     an_unknown_consumer_id_is_404,

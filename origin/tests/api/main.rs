@@ -26,3 +26,4 @@ mod upstream_auth;
 mod usage;
 mod versions;
 mod versions_hostile;
+mod webhooks;

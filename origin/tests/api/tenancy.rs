@@ -99,6 +99,13 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
             json!({"subscription_id": subscription["id"]}),
         )
         .await;
+    let webhook = owner
+        .post(
+            app,
+            "/admin/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}),
+        )
+        .await;
     let spec = testdata("openapi/v3.0/petstore.yaml");
     let response = app
         .client
@@ -122,6 +129,7 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
         ),
         ("orgs", owner.org.clone()),
         ("teams", owner.org.clone()),
+        ("webhooks", webhook["id"].as_str().unwrap().to_owned()),
         ("users", "usr_unknown".to_owned()),
         ("versions", "1.0.0".to_owned()),
         ("key", key["key"].as_str().unwrap().to_owned()),
