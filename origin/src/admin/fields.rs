@@ -77,6 +77,7 @@ pub enum Table {
     Keys,
     Limits,
     Subscriptions,
+    OauthClients,
 }
 
 impl Table {
@@ -89,6 +90,7 @@ impl Table {
             Table::Keys => "keys",
             Table::Limits => "limits",
             Table::Subscriptions => "subscriptions",
+            Table::OauthClients => "oauth_clients",
         }
     }
 
@@ -101,6 +103,7 @@ impl Table {
             Table::Keys => "key",
             Table::Limits => "limit",
             Table::Subscriptions => "subscription",
+            Table::OauthClients => "OAuth client",
         }
     }
 }
