@@ -107,27 +107,55 @@ mod tests {
 
     #[test]
     fn fingerprints_normalise_and_hash_with_the_mtls_prefix() {
-        let colons = FP.to_uppercase().as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
+        let colons = FP
+            .to_uppercase()
+            .as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(":");
         let a = CertFingerprint::parse(FP).unwrap();
         assert_eq!(CertFingerprint::parse(&colons).unwrap(), a);
         let expected = hex::encode(Sha256::digest(format!("mtls:{FP}").as_bytes()));
         assert_eq!(a.key_hash().as_str(), expected);
-        for bad in ["", "zz", &FP[..63], &format!("{FP}0"), "3a:7b", &FP.replace('a', "g")] {
+        for bad in [
+            "",
+            "zz",
+            &FP[..63],
+            &format!("{FP}0"),
+            "3a:7b",
+            &FP.replace('a', "g"),
+        ] {
             assert!(CertFingerprint::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn only_presented_verified_certificates_pass() {
-        assert_eq!(admit_client_certificate(Some(&info("1", "SUCCESS", FP))).unwrap().as_str(), FP);
+        assert_eq!(
+            admit_client_certificate(Some(&info("1", "SUCCESS", FP)))
+                .unwrap()
+                .as_str(),
+            FP
+        );
         let missing = admit_client_certificate(None).unwrap_err();
         assert_eq!(missing.status, 401);
         assert!(missing.type_uri.ends_with("missing-credential"));
-        assert!(admit_client_certificate(Some(&info("0", "NONE", ""))).unwrap_err().type_uri.ends_with("missing-credential"));
-        let failed = admit_client_certificate(Some(&info("1", "FAILED:self signed certificate", FP))).unwrap_err();
+        assert!(admit_client_certificate(Some(&info("0", "NONE", "")))
+            .unwrap_err()
+            .type_uri
+            .ends_with("missing-credential"));
+        let failed =
+            admit_client_certificate(Some(&info("1", "FAILED:self signed certificate", FP)))
+                .unwrap_err();
         assert!(failed.type_uri.ends_with("invalid-credential"));
         assert!(failed.detail.contains("not verified"));
-        assert!(admit_client_certificate(Some(&info("1", "SUCCESS", "nope"))).unwrap_err().type_uri.ends_with("invalid-credential"));
+        assert!(
+            admit_client_certificate(Some(&info("1", "SUCCESS", "nope")))
+                .unwrap_err()
+                .type_uri
+                .ends_with("invalid-credential")
+        );
     }
 
     proptest! {

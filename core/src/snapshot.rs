@@ -159,6 +159,9 @@ mod tests {
     fn the_mtls_policy_is_a_plain_type() {
         let policy: AuthPolicy = serde_json::from_str(r#"{"type":"mtls"}"#).unwrap();
         assert_eq!(policy, AuthPolicy::Mtls);
-        assert_eq!(serde_json::to_string(&policy).unwrap(), r#"{"type":"mtls"}"#);
+        assert_eq!(
+            serde_json::to_string(&policy).unwrap(),
+            r#"{"type":"mtls"}"#
+        );
     }
 }

@@ -101,10 +101,9 @@ async fn oauth_rotate_keys() -> anyhow::Result<()> {
         who: "cli".into(),
         tenant: tollgate_origin::tenancy::Tenant::Platform,
     };
-    let rotation =
-        tollgate_origin::oauth::key_admin::rotate_keys(&db, &config.master_keys, &actor)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rotation = tollgate_origin::oauth::key_admin::rotate_keys(&db, &config.master_keys, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
         "signing key {} is active; {} previous key(s) stay published for {} s",
         rotation.kid,

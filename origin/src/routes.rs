@@ -9,9 +9,9 @@ use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versio
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
+use crate::oauth::{clients as oauth_clients, discovery, key_admin, token};
 use crate::secrets::{AdminToken, EdgeSecret};
 use crate::vault::MasterKeyring;
-use crate::oauth::{clients as oauth_clients, discovery, key_admin, token};
 use crate::{audit, auth, edge_api, health, openapi, tenancy};
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};

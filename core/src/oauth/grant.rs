@@ -156,7 +156,12 @@ mod tests {
 
     #[test]
     fn claims_serialise_without_empty_members() {
-        let g = grant(&GrantInput { plan_id: None, subscription_id: None, ..input(&[], None) }).unwrap();
+        let g = grant(&GrantInput {
+            plan_id: None,
+            subscription_id: None,
+            ..input(&[], None)
+        })
+        .unwrap();
         let json = serde_json::to_value(&g.claims).unwrap();
         assert_eq!(json.as_object().unwrap().len(), 5, "{json}");
     }

@@ -123,13 +123,19 @@ pub fn parse_token_request(
     if grant_type != super::CLIENT_CREDENTIALS {
         return Err(OAuthError::new(
             OAuthErrorCode::UnsupportedGrantType,
-            format!("only `client_credentials` is supported, not `{}`", clip(grant_type)),
+            format!(
+                "only `client_credentials` is supported, not `{}`",
+                clip(grant_type)
+            ),
         ));
     }
     let (client_id, secret, method) = client_credentials(authorization, &form)?;
-    let scope = form.get("scope").map(|s| parse_scope(s)).transpose()?;
+    let scope = form.get("scope").map(parse_scope).transpose()?;
     let audience = form.get("audience").map(str::to_owned);
-    if audience.as_ref().is_some_and(|a| a.chars().count() > MAX_AUDIENCE_CHARS) {
+    if audience
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > MAX_AUDIENCE_CHARS)
+    {
         return Err(OAuthError::invalid_request(format!(
             "`audience` is longer than {MAX_AUDIENCE_CHARS} characters"
         )));
@@ -226,21 +232,33 @@ fn client_credentials(
     };
     let basic = method == ClientAuthMethod::Basic;
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
-        return Err(OAuthError::invalid_client("the client id is empty or too long", basic));
+        return Err(OAuthError::invalid_client(
+            "the client id is empty or too long",
+            basic,
+        ));
     }
     if secret.is_empty() || secret.chars().count() > MAX_SECRET_CHARS {
-        return Err(OAuthError::invalid_client("the client secret is empty or too long", basic));
+        return Err(OAuthError::invalid_client(
+            "the client secret is empty or too long",
+            basic,
+        ));
     }
     Ok((id, ClientSecret(secret), method))
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, RFC 7617).
 fn decode_basic(header: &str) -> Result<(String, String), OAuthError> {
-    let refuse = |why: &str| OAuthError::invalid_client(format!("the Authorization header {why}"), true);
+    let refuse =
+        |why: &str| OAuthError::invalid_client(format!("the Authorization header {why}"), true);
     if header.len() > MAX_BASIC_CHARS {
-        return Err(refuse(&format!("is longer than {MAX_BASIC_CHARS} characters")));
+        return Err(refuse(&format!(
+            "is longer than {MAX_BASIC_CHARS} characters"
+        )));
     }
-    let (scheme, token) = header.trim().split_once(' ').ok_or_else(|| refuse("is not `Basic <base64>`"))?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| refuse("is not `Basic <base64>`"))?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(refuse("must use the Basic scheme (client_secret_basic)"));
     }

@@ -16,9 +16,18 @@ fn code(result: Result<TokenRequest, OAuthError>) -> (OAuthErrorCode, u16, bool)
 #[test]
 fn basic_and_post_authentication_both_work() {
     let auth = basic("tgc_abc", "tgcs_s%3Acret");
-    let got = parse_token_request(FORM, Some(&auth), b"grant_type=client_credentials&scope=b:read%20a:write").unwrap();
+    let got = parse_token_request(
+        FORM,
+        Some(&auth),
+        b"grant_type=client_credentials&scope=b:read%20a:write",
+    )
+    .unwrap();
     assert_eq!(got.client_id, "tgc_abc");
-    assert_eq!(got.secret.expose(), "tgcs_s:cret", "the secret is form-decoded");
+    assert_eq!(
+        got.secret.expose(),
+        "tgcs_s:cret",
+        "the secret is form-decoded"
+    );
     assert_eq!(got.method, ClientAuthMethod::Basic);
     assert_eq!(got.scope, Some(vec!["a:write".into(), "b:read".into()]));
     let got = parse_token_request(
@@ -27,7 +36,10 @@ fn basic_and_post_authentication_both_work() {
         b"grant_type=client_credentials&client_id=tgc_x&client_secret=s&audience=https%3A%2F%2Fapi",
     )
     .unwrap();
-    assert_eq!((got.client_id.as_str(), got.method), ("tgc_x", ClientAuthMethod::Post));
+    assert_eq!(
+        (got.client_id.as_str(), got.method),
+        ("tgc_x", ClientAuthMethod::Post)
+    );
     assert_eq!(got.audience.as_deref(), Some("https://api"));
     assert_eq!(got.scope, None);
 }
@@ -36,21 +48,38 @@ fn basic_and_post_authentication_both_work() {
 fn request_shape_errors_are_invalid_request() {
     let auth = basic("a", "b");
     let cases: [(Option<&str>, &[u8]); 5] = [
-        (Some("application/json"), b"{\"grant_type\":\"client_credentials\"}"),
+        (
+            Some("application/json"),
+            b"{\"grant_type\":\"client_credentials\"}",
+        ),
         (None, b"grant_type=client_credentials"),
         (FORM, b"scope=x"),
-        (FORM, b"grant_type=client_credentials&grant_type=client_credentials"),
+        (
+            FORM,
+            b"grant_type=client_credentials&grant_type=client_credentials",
+        ),
         (FORM, b"grant_type=client_credentials&scope=a&scope=b"),
     ];
     for (ct, body) in cases {
         let (c, status, _) = code(parse_token_request(ct, Some(&auth), body));
-        assert_eq!((c, status), (OAuthErrorCode::InvalidRequest, 400), "{ct:?} {body:?}");
+        assert_eq!(
+            (c, status),
+            (OAuthErrorCode::InvalidRequest, 400),
+            "{ct:?} {body:?}"
+        );
     }
     // Basic and client_secret at once: two methods.
-    let both = parse_token_request(FORM, Some(&auth), b"grant_type=client_credentials&client_secret=b");
+    let both = parse_token_request(
+        FORM,
+        Some(&auth),
+        b"grant_type=client_credentials&client_secret=b",
+    );
     assert_eq!(code(both).0, OAuthErrorCode::InvalidRequest);
     let big = vec![b'a'; MAX_FORM_BYTES + 1];
-    assert_eq!(code(parse_token_request(FORM, None, &big)).0, OAuthErrorCode::InvalidRequest);
+    assert_eq!(
+        code(parse_token_request(FORM, None, &big)).0,
+        OAuthErrorCode::InvalidRequest
+    );
 }
 
 #[test]
@@ -58,7 +87,11 @@ fn other_grants_are_unsupported_and_bad_scopes_invalid() {
     let auth = basic("a", "b");
     let r = parse_token_request(FORM, Some(&auth), b"grant_type=password&username=u");
     assert_eq!(code(r).0, OAuthErrorCode::UnsupportedGrantType);
-    let r = parse_token_request(FORM, Some(&auth), b"grant_type=client_credentials&scope=UPPER");
+    let r = parse_token_request(
+        FORM,
+        Some(&auth),
+        b"grant_type=client_credentials&scope=UPPER",
+    );
     assert_eq!(code(r).0, OAuthErrorCode::InvalidScope);
 }
 
@@ -66,13 +99,28 @@ fn other_grants_are_unsupported_and_bad_scopes_invalid() {
 fn bad_basic_headers_are_invalid_client_with_a_challenge() {
     let huge = format!("Basic {}", "A".repeat(MAX_BASIC_CHARS));
     let no_colon = format!("Basic {}", STANDARD.encode("justanid"));
-    for header in ["Basic !!!not-base64", no_colon.as_str(), huge.as_str(), "Bearer abc", "Basic", "Basic "] {
+    for header in [
+        "Basic !!!not-base64",
+        no_colon.as_str(),
+        huge.as_str(),
+        "Bearer abc",
+        "Basic",
+        "Basic ",
+    ] {
         let r = parse_token_request(FORM, Some(header), b"grant_type=client_credentials");
-        assert_eq!(code(r), (OAuthErrorCode::InvalidClient, 401, true), "{header}");
+        assert_eq!(
+            code(r),
+            (OAuthErrorCode::InvalidClient, 401, true),
+            "{header}"
+        );
     }
     let r = parse_token_request(FORM, None, b"grant_type=client_credentials&client_id=a");
     assert_eq!(code(r), (OAuthErrorCode::InvalidClient, 401, true));
-    let r = parse_token_request(FORM, Some(&basic("", "s")), b"grant_type=client_credentials");
+    let r = parse_token_request(
+        FORM,
+        Some(&basic("", "s")),
+        b"grant_type=client_credentials",
+    );
     assert_eq!(code(r).0, OAuthErrorCode::InvalidClient);
 }
 

@@ -67,19 +67,34 @@ mod tests {
 
     #[test]
     fn a_retired_key_is_published_for_the_overlap_then_dropped() {
-        let key = SigningKeyTimes { activated_at_ms: 0, retired_at_ms: Some(10_000) };
+        let key = SigningKeyTimes {
+            activated_at_ms: 0,
+            retired_at_ms: Some(10_000),
+        };
         assert_eq!(key.status(10_000), KeyStatus::Retiring);
         assert!(key.is_published(10_000 + OVERLAP_MS - 1));
         assert_eq!(key.status(10_000 + OVERLAP_MS), KeyStatus::Retired);
-        assert!(OVERLAP_MS > (MAX_TOKEN_TTL_SECS * 1000) as i64, "every token outlives its key's overlap");
+        assert!(
+            OVERLAP_MS > (MAX_TOKEN_TTL_SECS * 1000) as i64,
+            "every token outlives its key's overlap"
+        );
     }
 
     #[test]
     fn the_newest_active_key_signs() {
         let keys = [
-            SigningKeyTimes { activated_at_ms: 1, retired_at_ms: Some(5) },
-            SigningKeyTimes { activated_at_ms: 5, retired_at_ms: None },
-            SigningKeyTimes { activated_at_ms: 3, retired_at_ms: None },
+            SigningKeyTimes {
+                activated_at_ms: 1,
+                retired_at_ms: Some(5),
+            },
+            SigningKeyTimes {
+                activated_at_ms: 5,
+                retired_at_ms: None,
+            },
+            SigningKeyTimes {
+                activated_at_ms: 3,
+                retired_at_ms: None,
+            },
         ];
         assert_eq!(signing_key_index(&keys, 6), Some(1));
         assert_eq!(signing_key_index(&keys[..1], 6), None);

@@ -35,14 +35,23 @@ impl AuthThrottle {
     /// Counts a failed authentication of `client_id` at `now_ms`.
     pub fn record_failure(&mut self, client_id: &str, now_ms: i64) {
         if self.windows.len() >= MAX_TRACKED && !self.windows.contains_key(client_id) {
-            self.windows.retain(|_, (start, _)| now_ms < *start + WINDOW_MS);
+            self.windows
+                .retain(|_, (start, _)| now_ms < *start + WINDOW_MS);
             if self.windows.len() >= MAX_TRACKED {
-                if let Some(oldest) = self.windows.iter().min_by_key(|(_, (s, _))| *s).map(|(k, _)| k.clone()) {
+                if let Some(oldest) = self
+                    .windows
+                    .iter()
+                    .min_by_key(|(_, (s, _))| *s)
+                    .map(|(k, _)| k.clone())
+                {
                     self.windows.remove(&oldest);
                 }
             }
         }
-        let entry = self.windows.entry(client_id.to_owned()).or_insert((now_ms, 0));
+        let entry = self
+            .windows
+            .entry(client_id.to_owned())
+            .or_insert((now_ms, 0));
         if now_ms >= entry.0 + WINDOW_MS || now_ms < entry.0 {
             *entry = (now_ms, 0);
         }
@@ -70,10 +79,18 @@ mod tests {
         }
         assert_eq!(t.check("tgc_a", 1_500), Err(60));
         assert_eq!(t.check("tgc_a", 60_500), Err(1));
-        assert_eq!(t.check("tgc_b", 1_500), Ok(()), "other ids are not affected");
+        assert_eq!(
+            t.check("tgc_b", 1_500),
+            Ok(()),
+            "other ids are not affected"
+        );
         assert_eq!(t.check("tgc_a", 61_000), Ok(()));
         t.record_failure("tgc_a", 61_000);
-        assert_eq!(t.check("tgc_a", 61_001), Ok(()), "a new window starts from zero");
+        assert_eq!(
+            t.check("tgc_a", 61_001),
+            Ok(()),
+            "a new window starts from zero"
+        );
     }
 
     proptest! {

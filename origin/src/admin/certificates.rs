@@ -90,21 +90,40 @@ const SELECT_CERTS: &str = "SELECT id, consumer_id, api_id, plan_id, subscriptio
 
 /// The owner of the binding: the subscription's consumer and API, or the path's consumer
 /// and the named API; refusals name the member.
-async fn owner_of(state: &AppState, actor: &Actor, consumer_id: &str, body: &RegisterCertificate, now: i64) -> Result<KeyOwner, AppError> {
+async fn owner_of(
+    state: &AppState,
+    actor: &Actor,
+    consumer_id: &str,
+    body: &RegisterCertificate,
+    now: i64,
+) -> Result<KeyOwner, AppError> {
     let ask = CreateKey {
         subscription_id: body.subscription_id.clone(),
-        consumer_id: body.subscription_id.is_none().then(|| consumer_id.to_owned()),
-        api_id: if body.subscription_id.is_none() { body.api_id.clone() } else { None },
+        consumer_id: body
+            .subscription_id
+            .is_none()
+            .then(|| consumer_id.to_owned()),
+        api_id: if body.subscription_id.is_none() {
+            body.api_id.clone()
+        } else {
+            None
+        },
         plan_id: None,
         expires_at: None,
         scopes: Vec::new(),
     };
     let owner = key_owner(state, actor, &ask, now).await?;
     if owner.consumer_id != consumer_id {
-        return Err(AppError::invalid("subscription_id", "belongs to another consumer"));
+        return Err(AppError::invalid(
+            "subscription_id",
+            "belongs to another consumer",
+        ));
     }
     if body.api_id.as_ref().is_some_and(|api| *api != owner.api_id) {
-        return Err(AppError::invalid("api_id", "differs from the subscription's API"));
+        return Err(AppError::invalid(
+            "api_id",
+            "differs from the subscription's API",
+        ));
     }
     Ok(owner)
 }
@@ -206,7 +225,9 @@ pub async fn list_certificates(
     .bind(consumer_id)
     .fetch_all(&state.db)
     .await?;
-    Ok(axum::Json(rows.into_iter().map(Certificate::from).collect()))
+    Ok(axum::Json(
+        rows.into_iter().map(Certificate::from).collect(),
+    ))
 }
 
 /// Revokes a certificate: the edge refuses it within the refresh window. Idempotent.
@@ -237,7 +258,10 @@ pub async fn revoke_certificate(
     .fetch_optional(&mut *tx)
     .await?;
     if found.is_none() {
-        return Err(AppError::NotFound { what: "certificate", id: cert_id });
+        return Err(AppError::NotFound {
+            what: "certificate",
+            id: cert_id,
+        });
     }
     if revoke_in(&mut tx, &cert_id, now).await? {
         let change = audit::Change {

@@ -20,7 +20,9 @@ use axum::Extension;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tollgate_core::oauth::request::base62;
-use tollgate_core::oauth::{ClientSecret, CLIENT_ID_PREFIX, DEFAULT_TOKEN_TTL_SECS, MAX_TOKEN_TTL_SECS, MIN_TOKEN_TTL_SECS};
+use tollgate_core::oauth::{
+    ClientSecret, CLIENT_ID_PREFIX, DEFAULT_TOKEN_TTL_SECS, MAX_TOKEN_TTL_SECS, MIN_TOKEN_TTL_SECS,
+};
 use tollgate_core::scope::parse_scopes;
 use utoipa::{IntoParams, ToSchema};
 
@@ -85,9 +87,18 @@ impl From<ClientRow> for ClientSummary {
             client_id: r.id,
             consumer_id: r.consumer_id,
             subscription_id: r.subscription_id,
-            scopes: r.scopes_json.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default(),
+            scopes: r
+                .scopes_json
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default(),
             token_ttl_secs: r.token_ttl_secs,
-            status: if r.revoked_at.is_some() { "revoked" } else { "active" }.into(),
+            status: if r.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            }
+            .into(),
             created_at: format_rfc3339(r.created_at),
             revoked_at: r.revoked_at.map(format_rfc3339),
         }
@@ -126,16 +137,25 @@ pub async fn create_client(
 ) -> Result<(StatusCode, axum::Json<IssuedClient>), AppError> {
     let now = now_ms();
     if !visible(&state.db, Table::Consumers, &body.consumer_id, &actor).await? {
-        return Err(AppError::invalid("consumer_id", format!("nothing has the id `{}`", body.consumer_id)));
+        return Err(AppError::invalid(
+            "consumer_id",
+            format!("nothing has the id `{}`", body.consumer_id),
+        ));
     }
     if let Some(sub_id) = &body.subscription_id {
-        let unknown = || AppError::invalid("subscription_id", format!("nothing has the id `{sub_id}`"));
+        let unknown =
+            || AppError::invalid("subscription_id", format!("nothing has the id `{sub_id}`"));
         if !visible(&state.db, Table::Subscriptions, sub_id, &actor).await? {
             return Err(unknown());
         }
-        let sub = subscription_rows::load(&state.db, sub_id).await?.ok_or_else(unknown)?;
+        let sub = subscription_rows::load(&state.db, sub_id)
+            .await?
+            .ok_or_else(unknown)?;
         if sub.consumer_id != body.consumer_id {
-            return Err(AppError::invalid("subscription_id", "belongs to another consumer"));
+            return Err(AppError::invalid(
+                "subscription_id",
+                "belongs to another consumer",
+            ));
         }
         let status = sub.times().status(now);
         if !status.is_live() {
@@ -145,7 +165,8 @@ pub async fn create_client(
             )));
         }
     }
-    let scopes = parse_scopes(body.scopes).map_err(|e| AppError::invalid("scopes", e.to_string()))?;
+    let scopes =
+        parse_scopes(body.scopes).map_err(|e| AppError::invalid("scopes", e.to_string()))?;
     let ttl = body.token_ttl_secs.unwrap_or(DEFAULT_TOKEN_TTL_SECS as i64);
     if !(MIN_TOKEN_TTL_SECS as i64..=MAX_TOKEN_TTL_SECS as i64).contains(&ttl) {
         return Err(AppError::invalid(
@@ -228,20 +249,29 @@ pub async fn list_clients(
     let rows: Vec<ClientRow> = match filter.consumer_id {
         Some(consumer_id) => {
             if !visible(&state.db, Table::Consumers, &consumer_id, &actor).await? {
-                return Err(AppError::NotFound { what: "consumer", id: consumer_id });
+                return Err(AppError::NotFound {
+                    what: "consumer",
+                    id: consumer_id,
+                });
             }
-            sqlx::query_as(&format!("{SELECT_CLIENTS} WHERE consumer_id = $1 ORDER BY created_at, id"))
-                .bind(consumer_id)
-                .fetch_all(&state.db)
-                .await?
+            sqlx::query_as(&format!(
+                "{SELECT_CLIENTS} WHERE consumer_id = $1 ORDER BY created_at, id"
+            ))
+            .bind(consumer_id)
+            .fetch_all(&state.db)
+            .await?
         }
         None => {
             let (clause, org) = org_clause(&actor, "org_id", 1);
             let sql = format!("{SELECT_CLIENTS} WHERE 1 = 1{clause} ORDER BY created_at, id");
-            bind_org(sqlx::query_as(&sql), org).fetch_all(&state.db).await?
+            bind_org(sqlx::query_as(&sql), org)
+                .fetch_all(&state.db)
+                .await?
         }
     };
-    Ok(axum::Json(rows.into_iter().map(ClientSummary::from).collect()))
+    Ok(axum::Json(
+        rows.into_iter().map(ClientSummary::from).collect(),
+    ))
 }
 
 /// Revokes a client: no new tokens, and edges refuse its outstanding ones within the
@@ -265,19 +295,24 @@ pub async fn revoke_client(
 ) -> Result<StatusCode, AppError> {
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let done = sqlx::query("UPDATE oauth_clients SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(&client_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let done = sqlx::query(
+        "UPDATE oauth_clients SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(&client_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if done == 0 {
         let known = crate::admin::fields::exists(&mut *tx, Table::OauthClients, &client_id).await?;
         tx.rollback().await?;
         return if known {
             Ok(StatusCode::NO_CONTENT)
         } else {
-            Err(AppError::NotFound { what: "OAuth client", id: client_id })
+            Err(AppError::NotFound {
+                what: "OAuth client",
+                id: client_id,
+            })
         };
     }
     config_version::bump(&mut *tx).await?;
@@ -295,7 +330,10 @@ pub async fn revoke_client(
 }
 
 /// Client ids revoked since `since_ms`, for the snapshot.
-pub async fn load_revoked_clients(db: &crate::db::Db, since_ms: i64) -> Result<Vec<String>, AppError> {
+pub async fn load_revoked_clients(
+    db: &crate::db::Db,
+    since_ms: i64,
+) -> Result<Vec<String>, AppError> {
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT id FROM oauth_clients WHERE revoked_at IS NOT NULL AND revoked_at >= $1 ORDER BY revoked_at, id")
             .bind(since_ms)

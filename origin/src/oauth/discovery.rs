@@ -89,7 +89,10 @@ fn metadata() -> ServerMetadata {
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),
         issuer,
         grant_types_supported: strings(&["client_credentials"]),
-        token_endpoint_auth_methods_supported: strings(&["client_secret_basic", "client_secret_post"]),
+        token_endpoint_auth_methods_supported: strings(&[
+            "client_secret_basic",
+            "client_secret_post",
+        ]),
         response_types_supported: Vec::new(),
         subject_types_supported: strings(&["public"]),
         id_token_signing_alg_values_supported: strings(&["ES256"]),

@@ -65,7 +65,11 @@ fn view(row: &KeyRow, now: i64) -> SigningKeyView {
 }
 
 /// Mints a new active key and retires the others, recording who did it.
-pub async fn rotate_keys(db: &Db, keys: &MasterKeyring, actor: &Actor) -> Result<Rotation, AppError> {
+pub async fn rotate_keys(
+    db: &Db,
+    keys: &MasterKeyring,
+    actor: &Actor,
+) -> Result<Rotation, AppError> {
     let now = now_ms();
     let mut tx = db.begin().await?;
     let kid = insert_new_key(&mut tx, keys, now).await?;
@@ -98,7 +102,9 @@ pub async fn rotate_keys(db: &Db, keys: &MasterKeyring, actor: &Actor) -> Result
         (status = 401, description = "No or wrong admin token", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_signing_keys(State(state): State<AppState>) -> Result<axum::Json<Vec<SigningKeyView>>, AppError> {
+pub async fn list_signing_keys(
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<SigningKeyView>>, AppError> {
     let now = now_ms();
     let mut rows = all_keys(&state.db).await?;
     rows.reverse();

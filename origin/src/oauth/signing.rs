@@ -119,7 +119,14 @@ pub async fn insert_new_key(
     let key = mint_signing_key()?;
     let (kid, jwk) = public_jwk(&key);
     let owner = SecretOwner::new(SECRET_OWNER_TYPE, &kid, SECRET_NAME);
-    put_secret(conn, keys, &owner, &SigningKey::<Es256>::as_bytes(&key), now).await?;
+    put_secret(
+        conn,
+        keys,
+        &owner,
+        &SigningKey::<Es256>::as_bytes(&key),
+        now,
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO oauth_signing_keys (kid, alg, public_jwk, created_at, activated_at, retired_at) VALUES ($1, 'ES256', $2, $3, $3, NULL)",
     )
@@ -142,11 +149,13 @@ pub async fn retire_others(
             .bind(keep)
             .fetch_all(&mut *conn)
             .await?;
-    sqlx::query("UPDATE oauth_signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND kid <> $2")
-        .bind(now)
-        .bind(keep)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE oauth_signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND kid <> $2",
+    )
+    .bind(now)
+    .bind(keep)
+    .execute(&mut *conn)
+    .await?;
     Ok(retiring.into_iter().map(|(k,)| k).collect())
 }
 
@@ -171,9 +180,13 @@ pub async fn ensure_signer(state: &AppState) -> Result<Signer, AppError> {
     let raw = open_secret(&state.db, &state.master_keys, &owner)
         .await?
         .ok_or_else(|| {
-            AppError::Unexpected(anyhow::anyhow!("signing key {kid} has no sealed private key"))
+            AppError::Unexpected(anyhow::anyhow!(
+                "signing key {kid} has no sealed private key"
+            ))
         })?
-        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("opening the signing key")))?;
+        .map_err(|e| {
+            AppError::Unexpected(anyhow::Error::new(e).context("opening the signing key"))
+        })?;
     let key = <EsSigningKey as SigningKey<Es256>>::from_slice(&raw)
         .map_err(|e| AppError::Unexpected(e.context("reading the signing key")))?;
     Ok(Signer { kid, key })

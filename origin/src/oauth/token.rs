@@ -10,7 +10,9 @@ use crate::oauth::signing::ensure_signer;
 use crate::routes::AppState;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
@@ -19,7 +21,10 @@ use jwt_compact::{AlgorithmExt, Claims, Header};
 use serde::{Deserialize, Serialize};
 use std::sync::{LazyLock, Mutex};
 use tollgate_core::oauth::request::MAX_FORM_BYTES;
-use tollgate_core::oauth::{grant, parse_token_request, AccessClaims, AuthThrottle, GrantInput, OAuthError, OAuthErrorCode, TokenRequest};
+use tollgate_core::oauth::{
+    grant, parse_token_request, AccessClaims, AuthThrottle, GrantInput, OAuthError, OAuthErrorCode,
+    TokenRequest,
+};
 use tollgate_core::AuthPolicy;
 use utoipa::ToSchema;
 
@@ -61,7 +66,9 @@ pub struct TokenResponse {
 pub struct OAuthErrorBody {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
     /// `unsupported_grant_type` or `invalid_scope`.
-    #[schema(pattern = "^(invalid_request|invalid_client|invalid_grant|unauthorized_client|unsupported_grant_type|invalid_scope)$")]
+    #[schema(
+        pattern = "^(invalid_request|invalid_client|invalid_grant|unauthorized_client|unsupported_grant_type|invalid_scope)$"
+    )]
     pub error: String,
     pub error_description: String,
 }
@@ -93,11 +100,13 @@ fn throttled(retry_after: u64) -> Response {
     )
     .body();
     let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after));
     no_store(response)
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: axum::http::header::HeaderName) -> Option<&'a str> {
+fn header(headers: &HeaderMap, name: axum::http::header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -117,18 +126,29 @@ fn header<'a>(headers: &'a HeaderMap, name: axum::http::header::HeaderName) -> O
          headers(("Retry-After" = u64, description = "Seconds until the client id may try again"))),
     )
 )]
-pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, AppError> {
+pub async fn issue_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
     let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES + 1).await else {
         return Ok(oauth_error(&OAuthError::invalid_request(format!(
             "the form is larger than {MAX_FORM_BYTES} bytes"
         ))));
     };
-    let request = match parse_token_request(header(&headers, CONTENT_TYPE), header(&headers, AUTHORIZATION), &body) {
+    let request = match parse_token_request(
+        header(&headers, CONTENT_TYPE),
+        header(&headers, AUTHORIZATION),
+        &body,
+    ) {
         Ok(request) => request,
         Err(e) => return Ok(oauth_error(&e)),
     };
     let now = now_ms();
-    let locked = THROTTLE.lock().map(|t| t.check(&request.client_id, now)).unwrap_or(Ok(()));
+    let locked = THROTTLE
+        .lock()
+        .map(|t| t.check(&request.client_id, now))
+        .unwrap_or(Ok(()));
     if let Err(retry_after) = locked {
         return Ok(throttled(retry_after));
     }
@@ -160,9 +180,17 @@ struct ClientRow {
 }
 
 /// A known, live client whose secret matches; the inner error is `invalid_client`.
-async fn authenticate(state: &AppState, request: &TokenRequest) -> Result<Result<ClientRow, OAuthError>, AppError> {
+async fn authenticate(
+    state: &AppState,
+    request: &TokenRequest,
+) -> Result<Result<ClientRow, OAuthError>, AppError> {
     let basic = request.method == tollgate_core::oauth::ClientAuthMethod::Basic;
-    let refused = || OAuthError::invalid_client("client authentication failed: unknown client, wrong secret or revoked client", basic);
+    let refused = || {
+        OAuthError::invalid_client(
+            "client authentication failed: unknown client, wrong secret or revoked client",
+            basic,
+        )
+    };
     let row: Option<ClientRow> = sqlx::query_as(
         "SELECT id, secret_hash, consumer_id, subscription_id, scopes_json, token_ttl_secs, revoked_at FROM oauth_clients WHERE id = $1",
     )
@@ -170,7 +198,9 @@ async fn authenticate(state: &AppState, request: &TokenRequest) -> Result<Result
     .fetch_optional(&state.db)
     .await?;
     // Hash and compare even for unknown ids, so timing does not tell which ids exist.
-    let stored = row.as_ref().map_or("0".repeat(64), |r| r.secret_hash.clone());
+    let stored = row
+        .as_ref()
+        .map_or("0".repeat(64), |r| r.secret_hash.clone());
     let matches = request.secret.matches(&stored);
     Ok(match row {
         Some(row) if matches && row.revoked_at.is_none() => Ok(row),
@@ -179,12 +209,20 @@ async fn authenticate(state: &AppState, request: &TokenRequest) -> Result<Result
 }
 
 /// Decides the grant and signs the token.
-async fn issue(state: &AppState, request: &TokenRequest, client: &ClientRow, now: i64) -> Result<Result<TokenResponse, OAuthError>, AppError> {
+async fn issue(
+    state: &AppState,
+    request: &TokenRequest,
+    client: &ClientRow,
+    now: i64,
+) -> Result<Result<TokenResponse, OAuthError>, AppError> {
     let mut plan_id = None;
     let mut api_audience = None;
     if let Some(sub_id) = &client.subscription_id {
         let Some(sub) = subscription_rows::load(&state.db, sub_id).await? else {
-            return Ok(Err(OAuthError::new(OAuthErrorCode::UnauthorizedClient, "the client's subscription no longer exists")));
+            return Ok(Err(OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                "the client's subscription no longer exists",
+            )));
         };
         let status = sub.times().status(now);
         if !status.is_live() {
@@ -197,7 +235,9 @@ async fn issue(state: &AppState, request: &TokenRequest, client: &ClientRow, now
             .bind(&sub.api_id)
             .fetch_optional(&state.db)
             .await?;
-        if let Some(Ok(AuthPolicy::Jwt { audience, .. })) = auth.map(|(a,)| serde_json::from_str::<AuthPolicy>(&a)) {
+        if let Some(Ok(AuthPolicy::Jwt { audience, .. })) =
+            auth.map(|(a,)| serde_json::from_str::<AuthPolicy>(&a))
+        {
             api_audience = Some(audience);
         }
         plan_id = Some(sub.plan_id);
@@ -228,7 +268,13 @@ async fn issue(state: &AppState, request: &TokenRequest, client: &ClientRow, now
         Ok(g) => g,
         Err(e) => return Ok(Err(e)),
     };
-    let token = sign(state, decided.claims.clone(), decided.issued_at, decided.expires_at).await?;
+    let token = sign(
+        state,
+        decided.claims.clone(),
+        decided.issued_at,
+        decided.expires_at,
+    )
+    .await?;
     Ok(Ok(TokenResponse {
         access_token: token,
         token_type: "Bearer".into(),
@@ -238,14 +284,21 @@ async fn issue(state: &AppState, request: &TokenRequest, client: &ClientRow, now
 }
 
 /// Signs `claims` with the active key.
-pub async fn sign(state: &AppState, claims: AccessClaims, iat: u64, exp: u64) -> Result<String, AppError> {
+pub async fn sign(
+    state: &AppState,
+    claims: AccessClaims,
+    iat: u64,
+    exp: u64,
+) -> Result<String, AppError> {
     let signer = ensure_signer(state).await?;
     let at = |secs: u64| DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0);
     let mut claims = Claims::new(claims);
     claims.expiration = at(exp);
     claims.not_before = at(iat);
     claims.issued_at = at(iat);
-    let header = Header::empty().with_key_id(signer.kid).with_token_type("at+jwt");
+    let header = Header::empty()
+        .with_key_id(signer.kid)
+        .with_token_type("at+jwt");
     Es256
         .token(&header, &claims, &signer.key)
         .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("signing an access token")))

@@ -14,28 +14,77 @@ async fn certificates_bind_fingerprints_to_the_key_path(app: TestApp) {
     let consumer = app.create_consumer().await;
     let cid = consumer["id"].as_str().unwrap();
     let path = format!("/admin/v1/consumers/{cid}/certificates");
-    let colons = FP.to_uppercase().as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap().to_owned()).collect::<Vec<_>>().join(":");
-    let (status, cert) = app.post(&path, json!({"fingerprint_sha256": colons, "api_id": api["id"]})).await;
+    let colons = FP
+        .to_uppercase()
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(":");
+    let (status, cert) = app
+        .post(
+            &path,
+            json!({"fingerprint_sha256": colons, "api_id": api["id"]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{cert}");
-    assert_eq!((cert["fingerprint_sha256"].as_str(), cert["status"].as_str()), (Some(FP), Some("active")));
+    assert_eq!(
+        (cert["fingerprint_sha256"].as_str(), cert["status"].as_str()),
+        (Some(FP), Some("active"))
+    );
     assert!(cert["id"].as_str().unwrap().starts_with("crt_"));
 
     // The edge's look-up by the derived hash finds the consumer and API.
     let hash = CertFingerprint::parse(FP).unwrap().key_hash();
-    let (status, record) = read(app.edge_get(&format!("/edge/v1/keys/{hash}")).send().await.unwrap()).await;
+    let (status, record) = read(
+        app.edge_get(&format!("/edge/v1/keys/{hash}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{record}");
-    assert_eq!((&record["consumer_id"], &record["api_id"], record["status"].as_str()), (&consumer["id"], &api["id"], Some("active")));
+    assert_eq!(
+        (
+            &record["consumer_id"],
+            &record["api_id"],
+            record["status"].as_str()
+        ),
+        (&consumer["id"], &api["id"], Some("active"))
+    );
 
     // Twice is a conflict; malformed fingerprints and unknown APIs are 422s.
-    let (status, _) = app.post(&path, json!({"fingerprint_sha256": FP, "api_id": api["id"]})).await;
+    let (status, _) = app
+        .post(
+            &path,
+            json!({"fingerprint_sha256": FP, "api_id": api["id"]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     for (body, field) in [
-        (json!({"fingerprint_sha256": "abc", "api_id": api["id"]}), "fingerprint_sha256"),
-        (json!({"fingerprint_sha256": FP.replace('a', "z"), "api_id": api["id"]}), "fingerprint_sha256"),
-        (json!({"fingerprint_sha256": FP.replace('3', "4"), "api_id": "api_nope"}), "api_id"),
-        (json!({"fingerprint_sha256": FP.replace('3', "4")}), "api_id"),
+        (
+            json!({"fingerprint_sha256": "abc", "api_id": api["id"]}),
+            "fingerprint_sha256",
+        ),
+        (
+            json!({"fingerprint_sha256": FP.replace('a', "z"), "api_id": api["id"]}),
+            "fingerprint_sha256",
+        ),
+        (
+            json!({"fingerprint_sha256": FP.replace('3', "4"), "api_id": "api_nope"}),
+            "api_id",
+        ),
+        (
+            json!({"fingerprint_sha256": FP.replace('3', "4")}),
+            "api_id",
+        ),
     ] {
-        let response = app.admin(Method::POST, &path).json(&body).send().await.unwrap();
+        let response = app
+            .admin(Method::POST, &path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(problem["field"], field, "{body}");
     }
@@ -46,14 +95,24 @@ async fn certificates_bind_fingerprints_to_the_key_path(app: TestApp) {
     // rides the snapshot's revocation feed.
     let other = app.create_consumer().await;
     let cert_id = cert["id"].as_str().unwrap();
-    let foreign = format!("/admin/v1/consumers/{}/certificates/{cert_id}", other["id"].as_str().unwrap());
+    let foreign = format!(
+        "/admin/v1/consumers/{}/certificates/{cert_id}",
+        other["id"].as_str().unwrap()
+    );
     let response = app.admin(Method::DELETE, &foreign).send().await.unwrap();
     expect_problem(response, StatusCode::NOT_FOUND).await;
     let version = app.snapshot().await["version"].as_u64().unwrap();
-    let response = app.admin(Method::DELETE, &format!("{path}/{cert_id}")).send().await.unwrap();
+    let response = app
+        .admin(Method::DELETE, &format!("{path}/{cert_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let snapshot = app.snapshot().await;
-    assert!(snapshot["revoked"].as_array().unwrap().contains(&json!(hash.as_str())));
+    assert!(snapshot["revoked"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(hash.as_str())));
     assert_eq!(snapshot["version"].as_u64().unwrap(), version + 1);
     let (_, list) = app.get(&path).await;
     assert_eq!(list[0]["status"], "revoked");
@@ -70,7 +129,13 @@ async fn mtls_is_an_auth_type_of_apis(app: TestApp) {
     let (status, problem) = app
         .post("/admin/v1/apis", json!({"name": "M2", "base_path": "/m2", "upstream_url": "http://127.0.0.1:9", "auth": {"type": "mtls", "ca": "x"}}))
         .await;
-    assert_eq!((status, problem["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("auth.ca")));
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("auth.ca"))
+    );
 }
 
-crate::both_databases!(certificates_bind_fingerprints_to_the_key_path, mtls_is_an_auth_type_of_apis);
+crate::both_databases!(
+    certificates_bind_fingerprints_to_the_key_path,
+    mtls_is_an_auth_type_of_apis
+);
