@@ -94,7 +94,7 @@ pub async fn get_snapshot(
             now_ms() - REVOKED_FEED_MS,
         )
         .await?,
-        revoked_oauth_clients: crate::oauth::clients::load_revoked_clients(
+        revoked_oauth_clients: crate::oauth::client_revocation::load_revoked_clients(
             &state.db,
             now_ms() - REVOKED_FEED_MS,
         )

@@ -5,7 +5,7 @@ use crate::admin::{api_settings, api_updates, certificates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
-use crate::oauth::{clients as oauth_clients, discovery, key_admin, token};
+use crate::oauth::{client_revocation, clients as oauth_clients, discovery, key_admin, token};
 use crate::{audit, edge_api, health, tenancy};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -81,7 +81,7 @@ use utoipa::{Modify, OpenApi};
         edge_api::get_key_record,
         oauth_clients::create_client,
         oauth_clients::list_clients,
-        oauth_clients::revoke_client,
+        client_revocation::revoke_client,
         key_admin::list_signing_keys,
         key_admin::rotate_signing_keys,
         token::issue_token,

@@ -9,7 +9,7 @@ use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versio
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
-use crate::oauth::{clients as oauth_clients, discovery, key_admin, token};
+use crate::oauth::{client_revocation, clients as oauth_clients, discovery, key_admin, token};
 use crate::secrets::{AdminToken, EdgeSecret};
 use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi, tenancy};
@@ -174,7 +174,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/admin/v1/oauth/clients/{client_id}",
-            delete(oauth_clients::revoke_client),
+            delete(client_revocation::revoke_client),
         )
         .route(
             "/admin/v1/oauth/signing-keys",

@@ -3,6 +3,7 @@
 //! endpoint and the public discovery documents. Edges verify the tokens against the JWKS
 //! with no call to the origin per request.
 
+pub mod client_revocation;
 pub mod clients;
 pub mod discovery;
 pub mod issuer;
