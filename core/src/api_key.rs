@@ -117,6 +117,11 @@ impl KeyHash {
         &self.0
     }
 
+    /// SHA-256 of any credential text (other credentials share the key look-up path).
+    pub fn of_text(text: &str) -> KeyHash {
+        KeyHash(hex::encode(Sha256::digest(text.as_bytes())))
+    }
+
     /// Constant-time equality, for comparing a stored hash with a computed one.
     pub fn ct_eq(&self, other: &KeyHash) -> bool {
         self.0.as_bytes().ct_eq(other.0.as_bytes()).into()

@@ -15,6 +15,8 @@ pub mod http_date;
 pub mod ids;
 pub mod key_cache;
 pub mod limits;
+pub mod mtls;
+pub mod oauth;
 pub mod openapi;
 pub mod problem;
 pub mod rbac;

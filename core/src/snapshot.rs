@@ -36,6 +36,10 @@ pub struct ConfigSnapshot {
     /// lays over key records it has cached).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<crate::subscription::SubscriptionChange>,
+    /// OAuth client ids revoked recently: the edge refuses their outstanding access
+    /// tokens (`client_id` claim) although the tokens themselves have not expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_oauth_clients: Vec<String>,
 }
 
 impl ConfigSnapshot {
@@ -89,6 +93,9 @@ pub enum AuthPolicy {
         issuer: String,
         audience: String,
     },
+    /// A client certificate verified by Cloudflare (mTLS), whose SHA-256 fingerprint a
+    /// consumer registered (`tollgate_core::mtls`).
+    Mtls,
 }
 
 /// Whether a key may still be used.
@@ -145,5 +152,16 @@ mod tests {
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
         assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
         assert!(snapshot.subscriptions.is_empty());
+        assert!(snapshot.revoked_oauth_clients.is_empty());
+    }
+
+    #[test]
+    fn the_mtls_policy_is_a_plain_type() {
+        let policy: AuthPolicy = serde_json::from_str(r#"{"type":"mtls"}"#).unwrap();
+        assert_eq!(policy, AuthPolicy::Mtls);
+        assert_eq!(
+            serde_json::to_string(&policy).unwrap(),
+            r#"{"type":"mtls"}"#
+        );
     }
 }

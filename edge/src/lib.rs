@@ -26,6 +26,8 @@ mod limits;
 #[cfg(target_arch = "wasm32")]
 mod metrics;
 #[cfg(target_arch = "wasm32")]
+mod mtls_auth;
+#[cfg(target_arch = "wasm32")]
 mod origin_client;
 #[cfg(target_arch = "wasm32")]
 mod pipeline;

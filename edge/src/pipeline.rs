@@ -81,6 +81,13 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             };
             guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref(), features }).await
         }
+        AuthPolicy::Mtls => {
+            let record = crate::mtls_auth::authenticate_certificate(req, env, &cfg, &snapshot).await?;
+            let now = now_ms();
+            authorize_key(Some(&record), route.api, now)?;
+            let features = authorize_call(&snapshot, &route, req.method().as_ref(), &record, now)?;
+            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: Some(&record), features }).await
+        }
         AuthPolicy::Jwt { .. } => Err(Problem::new(
             ProblemKind::InvalidCredential,
             "this API is configured for JWT authentication, which this edge version does not verify yet",

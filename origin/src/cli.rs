@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Work with the OAuth2 server.
+    Oauth {
+        #[command(subcommand)]
+        command: OauthCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -87,6 +92,14 @@ pub enum SecretsCommand {
     Rotate,
 }
 
+/// `tollgate oauth …`
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// Make a new signing key active; the previous ones stay published in the JWKS for
+    /// the longest token lifetime plus a margin, then drop out.
+    RotateKeys,
+}
+
 /// `tollgate audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -110,6 +123,12 @@ mod tests {
             Some(Command::DemoUpstream { addr }) => assert_eq!(addr, "127.0.0.1:1"),
             other => panic!("unexpected {other:?}"),
         }
+        assert!(matches!(
+            Cli::parse_from(["tollgate", "oauth", "rotate-keys"]).command,
+            Some(Command::Oauth {
+                command: OauthCommand::RotateKeys
+            })
+        ));
         match Cli::parse_from(["tollgate", "apply", "t.yaml", "--prune", "--org", "org_1"]).command
         {
             Some(Command::Apply {

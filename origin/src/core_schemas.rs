@@ -24,13 +24,13 @@ pub struct ProblemDoc {
     retry_after: Option<u64>,
 }
 
-/// How callers of an API authenticate: `{"type":"key"}` (default), `{"type":"none"}` or
-/// `{"type":"jwt","jwks_url","issuer","audience"}`.
+/// How callers of an API authenticate: `{"type":"key"}` (default), `{"type":"none"}`,
+/// `{"type":"jwt","jwks_url","issuer","audience"}` or `{"type":"mtls"}`.
 #[derive(ToSchema)]
 #[schema(as = AuthPolicy)]
 pub struct AuthPolicyDoc {
-    /// `key`, `none` or `jwt`.
-    #[schema(rename = "type", pattern = "^(key|none|jwt)$")]
+    /// `key`, `none`, `jwt` or `mtls`.
+    #[schema(rename = "type", pattern = "^(key|none|jwt|mtls)$")]
     kind: String,
     /// For `jwt`: where the signing keys are published.
     jwks_url: Option<String>,
@@ -77,6 +77,8 @@ pub struct ConfigSnapshotDoc {
     /// Subscriptions changed in the last 24 hours: `{"id","plan_id","ends_at_ms"?}`.
     #[schema(value_type = Vec<Object>)]
     subscriptions: Vec<()>,
+    /// OAuth client ids revoked in the last 24 hours (their tokens are refused).
+    revoked_oauth_clients: Option<Vec<String>>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -189,6 +191,7 @@ mod tests {
             shedding: vec![],
             entitlements: vec![serde_json::from_str(r#"{"plan_id":"p","name":"P"}"#).unwrap()],
             subscriptions: vec![serde_json::from_str(r#"{"id":"s","plan_id":"p"}"#).unwrap()],
+            revoked_oauth_clients: vec!["tgc_1".into()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

@@ -94,6 +94,11 @@ pub async fn get_snapshot(
             now_ms() - REVOKED_FEED_MS,
         )
         .await?,
+        revoked_oauth_clients: crate::oauth::client_revocation::load_revoked_clients(
+            &state.db,
+            now_ms() - REVOKED_FEED_MS,
+        )
+        .await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

@@ -3,7 +3,7 @@
 use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
-use tollgate_origin::cli::{AuditCommand, Cli, Command, Remote, SecretsCommand};
+use tollgate_origin::cli::{AuditCommand, Cli, Command, OauthCommand, Remote, SecretsCommand};
 use tollgate_origin::gitops;
 
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
@@ -34,6 +34,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => secrets_rotate().await,
+        Command::Oauth {
+            command: OauthCommand::RotateKeys,
+        } => oauth_rotate_keys().await,
         Command::Diff {
             file,
             prune,
@@ -86,6 +89,26 @@ async fn secrets_rotate() -> anyhow::Result<()> {
         report.resealed,
         config.master_keys.primary().id(),
         report.already_current
+    );
+    Ok(())
+}
+
+/// `tollgate oauth rotate-keys`: a new signing key becomes active.
+async fn oauth_rotate_keys() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = tollgate_origin::db::connect(&config.database_url).await?;
+    let actor = tollgate_origin::tenancy::Actor {
+        who: "cli".into(),
+        tenant: tollgate_origin::tenancy::Tenant::Platform,
+    };
+    let rotation = tollgate_origin::oauth::key_admin::rotate_keys(&db, &config.master_keys, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "signing key {} is active; {} previous key(s) stay published for {} s",
+        rotation.kid,
+        rotation.retired.len(),
+        rotation.overlap_secs
     );
     Ok(())
 }

@@ -1,10 +1,11 @@
 //! The OpenAPI 3 document of every origin endpoint, generated from the handlers'
 //! annotations so it changes with the code.
 
-use crate::admin::{api_settings, api_updates, plan_updates};
+use crate::admin::{api_settings, api_updates, certificates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
+use crate::oauth::{client_revocation, clients as oauth_clients, discovery, key_admin, token};
 use crate::{audit, edge_api, health, tenancy, webhooks};
 use axum::Json;
 use tollgate_core::edge_auth::EDGE_SIGNATURE_HEADER;
@@ -44,6 +45,9 @@ use utoipa::{Modify, OpenApi};
         consumers::create_consumer,
         consumers::list_consumers,
         consumers::get_consumer,
+        certificates::register_certificate,
+        certificates::list_certificates,
+        certificates::revoke_certificate,
         plans::create_plan,
         plans::list_plans,
         plans::get_plan,
@@ -84,6 +88,15 @@ use utoipa::{Modify, OpenApi};
         shedding::delete_shedding,
         edge_api::get_snapshot,
         edge_api::get_key_record,
+        oauth_clients::create_client,
+        oauth_clients::list_clients,
+        client_revocation::revoke_client,
+        key_admin::list_signing_keys,
+        key_admin::rotate_signing_keys,
+        token::issue_token,
+        discovery::get_jwks,
+        discovery::get_openid_configuration,
+        discovery::get_authorization_server_metadata,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -98,6 +111,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tenancy", description = "Organisations, users, roles and user tokens"),
         (name = "teams", description = "Consumer teams: their subscriptions and shared keys"),
         (name = "webhooks", description = "Endpoints receiving the organisation's audit events, signed (Standard Webhooks)"),
+        (name = "oauth", description = "OAuth2 client credentials: clients, signing keys, token endpoint, discovery"),
         (name = "edge", description = "Called only by tollgate edges"),
         (name = "health", description = "Liveness"),
     )
@@ -124,6 +138,15 @@ impl Modify for SecuritySchemes {
                 EDGE_SIGNATURE_HEADER,
                 "`t=<unix seconds>,s=<hex HMAC-SHA256>` over the edge secret (docs/EDGE_API.md)",
             ))),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("OAuth client id and secret (client_secret_basic)"))
+                    .build(),
+            ),
         );
         add_access_answers(openapi);
     }

@@ -2,13 +2,14 @@
 //! layers (auth, body limit, tracing, problem fallbacks) around them.
 
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
-use crate::admin::{api_settings, api_updates, plan_updates};
+use crate::admin::{api_settings, api_updates, certificates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
 use crate::admin::{subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
 use crate::extract::MAX_BODY_BYTES;
+use crate::oauth::{client_revocation, clients as oauth_clients, discovery, key_admin, token};
 use crate::secrets::{AdminToken, EdgeSecret};
 use crate::vault::MasterKeyring;
 use crate::{audit, auth, edge_api, health, openapi, tenancy, webhooks};
@@ -91,6 +92,14 @@ pub fn app(state: AppState) -> Router {
             get(consumers::list_consumers).post(consumers::create_consumer),
         )
         .route("/admin/v1/consumers/{id}", get(consumers::get_consumer))
+        .route(
+            "/admin/v1/consumers/{id}/certificates",
+            get(certificates::list_certificates).post(certificates::register_certificate),
+        )
+        .route(
+            "/admin/v1/consumers/{id}/certificates/{cert_id}",
+            delete(certificates::revoke_certificate),
+        )
         .route(
             "/admin/v1/plans",
             get(plans::list_plans).post(plans::create_plan),
@@ -183,6 +192,22 @@ pub fn app(state: AppState) -> Router {
                 .put(shedding::put_shedding)
                 .delete(shedding::delete_shedding),
         )
+        .route(
+            "/admin/v1/oauth/clients",
+            get(oauth_clients::list_clients).post(oauth_clients::create_client),
+        )
+        .route(
+            "/admin/v1/oauth/clients/{client_id}",
+            delete(client_revocation::revoke_client),
+        )
+        .route(
+            "/admin/v1/oauth/signing-keys",
+            get(key_admin::list_signing_keys),
+        )
+        .route(
+            "/admin/v1/oauth/signing-keys/rotate",
+            post(key_admin::rotate_signing_keys),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.
         .route_layer(from_fn_with_state(
@@ -201,6 +226,16 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route("/oauth/token", post(token::issue_token))
+        .route("/.well-known/jwks.json", get(discovery::get_jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::get_openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::get_authorization_server_metadata),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .merge(admin)
         .merge(edge)

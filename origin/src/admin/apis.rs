@@ -112,12 +112,12 @@ pub(crate) fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, A
         .ok_or_else(|| AppError::invalid("auth", "must be an object like {\"type\":\"key\"}"))?;
     let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or("");
     let allowed: &[&str] = match kind {
-        "key" | "none" => &["type"],
+        "key" | "none" | "mtls" => &["type"],
         "jwt" => &["type", "jwks_url", "issuer", "audience"],
         _ => {
             return Err(AppError::invalid(
                 "auth.type",
-                "must be `key`, `none` or `jwt`",
+                "must be `key`, `none`, `jwt` or `mtls`",
             ))
         }
     };

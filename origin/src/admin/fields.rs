@@ -78,6 +78,7 @@ pub enum Table {
     Limits,
     Subscriptions,
     Webhooks,
+    OauthClients,
 }
 
 impl Table {
@@ -91,6 +92,7 @@ impl Table {
             Table::Limits => "limits",
             Table::Subscriptions => "subscriptions",
             Table::Webhooks => "webhook_endpoints",
+            Table::OauthClients => "oauth_clients",
         }
     }
 
@@ -104,6 +106,7 @@ impl Table {
             Table::Limits => "limit",
             Table::Subscriptions => "subscription",
             Table::Webhooks => "webhook",
+            Table::OauthClients => "OAuth client",
         }
     }
 }

@@ -22,11 +22,13 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
     let pick = |r: Permission, w: Permission| Some(if read { r } else { w });
     match area.split('/').next()? {
         "apis" => pick(CatalogRead, CatalogWrite),
+        "consumers" if template.contains("/certificates") => pick(KeysRead, KeysWrite),
         "consumers" => pick(ConsumersRead, ConsumersWrite),
         "plans" => pick(PlansRead, PlansWrite),
         "keys" => pick(KeysRead, KeysWrite),
         "subscriptions" => pick(KeysRead, KeysWrite),
         "limits" => pick(PlansRead, PlansWrite),
+        "oauth" if template.starts_with("/admin/v1/oauth/clients") => pick(KeysRead, KeysWrite),
         "usage" if read => Some(UsageRead),
         "audit" if read => Some(AuditRead),
         "teams" => pick(KeysRead, KeysWrite),
@@ -49,6 +51,8 @@ fn table_of(collection: &str) -> Option<Table> {
         "limits" => Some(Table::Limits),
         "subscriptions" => Some(Table::Subscriptions),
         "webhooks" => Some(Table::Webhooks),
+        "clients" => Some(Table::OauthClients),
+        "certificates" => Some(Table::Keys),
         _ => None,
     }
 }
@@ -150,6 +154,14 @@ mod tests {
             Some(Permission::MembersWrite)
         );
         assert_eq!(required(&Method::POST, "/admin/v1/orgs"), None);
+        assert_eq!(
+            required(&Method::DELETE, "/admin/v1/oauth/clients/{client_id}"),
+            Some(Permission::KeysWrite)
+        );
+        assert_eq!(
+            required(&Method::POST, "/admin/v1/oauth/signing-keys/rotate"),
+            None
+        );
         assert_eq!(required(&Method::POST, "/admin/v1/users"), None);
         assert_eq!(required(&Method::POST, "/admin/v1/usage"), None);
         assert_eq!(required(&Method::GET, "/admin/v1/something-new"), None);

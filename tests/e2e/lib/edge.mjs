@@ -37,6 +37,11 @@ export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persi
   const url = await mf.ready;
   return {
     url: url.toString().replace(/\/$/, ""),
+    // A request through Miniflare's dispatchFetch, which can carry `cf` (e.g. the
+    // `tlsClientAuth` Cloudflare sets for mTLS) the way the Cloudflare edge would.
+    dispatch(input, init) {
+      return mf.dispatchFetch(input, init);
+    },
     async stop() {
       await mf.dispose();
     },
