@@ -24,7 +24,9 @@ fn member(jwk: &Value, name: &str) -> rsa::BigUint {
 }
 
 fn token(alg: &str, kid: &str, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
-    let header = b64(json!({"alg": alg, "kid": kid, "typ": "at+jwt"}).to_string().as_bytes());
+    let header = b64(json!({"alg": alg, "kid": kid, "typ": "at+jwt"})
+        .to_string()
+        .as_bytes());
     let claims = json!({"iss": "https://idp.example", "aud": "api", "sub": "con_1",
         "exp": 4_000_000_000u64, "iat": 1_800_000_000u64, "scope": "a b c", "jti": "x".repeat(22)});
     let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
@@ -61,38 +63,73 @@ fn main() {
         rsa_pub("PS256"), rsa_pub("PS384"), rsa_pub("PS512"),
         ec_jwk("P-256", p256.verifying_key().to_encoded_point(false).as_bytes(), "ES256"),
         ec_jwk("P-384", p384.verifying_key().to_encoded_point(false).as_bytes(), "ES384"),
-        ec_jwk("P-521", &p521::ecdsa::VerifyingKey::from(&p521).to_encoded_point(false).as_bytes().to_vec(), "ES512"),
+        ec_jwk("P-521", {
+            use p521::elliptic_curve::sec1::ToEncodedPoint;
+            p521::PublicKey::from_secret_scalar(p521.as_nonzero_scalar()).to_encoded_point(false)
+        }.as_bytes(), "ES512"),
         {"kty": "OKP", "crv": "Ed25519", "kid": "EdDSA", "x": b64(ed.pk.as_ref())},
     ]});
     let public_set = parse_jwks(&public_keys.to_string()).unwrap();
-    let hs_set = parse_jwks(&json!({"keys": [{"kty": "oct", "kid": "HS256", "alg": "HS256", "k": b64(&secret)}]}).to_string()).unwrap();
+    let hs_set = parse_jwks(
+        &json!({"keys": [{"kty": "oct", "kid": "HS256", "alg": "HS256", "k": b64(&secret)}]})
+            .to_string(),
+    )
+    .unwrap();
 
-    let rsa_sign = |rsa: Rsa| move |m: &[u8]| rsa.sign(&rsa_key, m).as_bytes().to_vec();
+    let rsa_key = &rsa_key;
+    let rsa_sign = |rsa: Rsa| move |m: &[u8]| rsa.sign(rsa_key, m).as_bytes().to_vec();
     let cases: Vec<(&str, String)> = vec![
-        ("HS256", token("HS256", "HS256", |m| Hs256.sign(&Hs256Key::new(secret), m).as_bytes().to_vec())),
+        (
+            "HS256",
+            token("HS256", "HS256", |m| {
+                Hs256.sign(&Hs256Key::new(secret), m).as_bytes().to_vec()
+            }),
+        ),
         ("RS256", token("RS256", "RS256", rsa_sign(Rsa::rs256()))),
         ("RS384", token("RS384", "RS384", rsa_sign(Rsa::rs384()))),
         ("RS512", token("RS512", "RS512", rsa_sign(Rsa::rs512()))),
         ("PS256", token("PS256", "PS256", rsa_sign(Rsa::ps256()))),
         ("PS384", token("PS384", "PS384", rsa_sign(Rsa::ps384()))),
         ("PS512", token("PS512", "PS512", rsa_sign(Rsa::ps512()))),
-        ("ES256", token("ES256", "ES256", |m| Es256.sign(&p256, m).as_bytes().to_vec())),
-        ("ES384", token("ES384", "ES384", |m| {
-            let s: p384::ecdsa::Signature = p384.sign(m);
-            s.to_bytes().to_vec()
-        })),
-        ("ES512", token("ES512", "ES512", |m| {
-            let s: p521::ecdsa::Signature = p521.sign(m);
-            s.to_bytes().to_vec()
-        })),
-        ("EdDSA", token("EdDSA", "EdDSA", |m| Ed25519.sign(&ed.sk, m).as_bytes().to_vec())),
+        (
+            "ES256",
+            token("ES256", "ES256", |m| {
+                Es256.sign(&p256, m).as_bytes().to_vec()
+            }),
+        ),
+        (
+            "ES384",
+            token("ES384", "ES384", |m| {
+                let s: p384::ecdsa::Signature = p384.sign(m);
+                s.to_bytes().to_vec()
+            }),
+        ),
+        (
+            "ES512",
+            token("ES512", "ES512", |m| {
+                use p521::ecdsa::signature::RandomizedSigner;
+                let mut rng = p521::elliptic_curve::rand_core::OsRng;
+                let s: p521::ecdsa::Signature = p521.sign_with_rng(&mut rng, m);
+                s.to_bytes().to_vec()
+            }),
+        ),
+        (
+            "EdDSA",
+            token("EdDSA", "EdDSA", |m| {
+                Ed25519.sign(&ed.sk, m).as_bytes().to_vec()
+            }),
+        ),
     ];
 
     println!("| algorithm | µs per verify (native, release) | × HS256 |");
     println!("|---|---:|---:|");
     let mut baseline = 0.0;
     for (alg, token) in &cases {
-        let set = if *alg == "HS256" { &hs_set } else { &public_set };
+        let set = if *alg == "HS256" {
+            &hs_set
+        } else {
+            &public_set
+        };
         assert!(verify_jws(token, set).is_ok(), "{alg} verifies");
         let iters = if alg.starts_with('H') { 20_000 } else { 200 };
         let us = median(

@@ -187,15 +187,24 @@ mod tests {
     #[test]
     fn a_jwt_policy_of_three_fields_still_parses_with_defaults() {
         let old = r#"{"type":"jwt","jwks_url":"https://idp.example/jwks","issuer":"https://idp.example","audience":"api"}"#;
-        let AuthPolicy::Jwt { leeway_secs, required_claims, consumer_claim, scopes, .. } =
-            serde_json::from_str(old).unwrap()
+        let AuthPolicy::Jwt {
+            leeway_secs,
+            required_claims,
+            consumer_claim,
+            scopes,
+            ..
+        } = serde_json::from_str(old).unwrap()
         else {
             panic!("not jwt");
         };
         assert_eq!((leeway_secs, consumer_claim.as_str()), (60, "sub"));
         assert!(required_claims.is_empty() && scopes.is_empty());
         let again: AuthPolicy = serde_json::from_str(old).unwrap();
-        assert_eq!(serde_json::to_string(&again).unwrap(), old, "old shape round-trips unchanged");
+        assert_eq!(
+            serde_json::to_string(&again).unwrap(),
+            old,
+            "old shape round-trips unchanged"
+        );
         let typo = r#"{"type":"jwt","jwks_url":"u","issuer":"i","audience":"a","leway_secs":1}"#;
         assert!(serde_json::from_str::<AuthPolicy>(typo).is_err());
     }

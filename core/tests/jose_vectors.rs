@@ -33,11 +33,17 @@ fn run(file: &str) -> (usize, usize, Vec<String>) {
     let doc: Value = serde_json::from_str(file).unwrap();
     let (mut valid, mut invalid, mut wrong) = (0, 0, Vec::new());
     for group in doc["testGroups"].as_array().unwrap() {
-        let keys = if group["public"].is_object() { &group["public"] } else { &group["private"] };
+        let keys = if group["public"].is_object() {
+            &group["public"]
+        } else {
+            &group["private"]
+        };
         let set = parse_jwks(&keys.to_string());
         for t in group["tests"].as_array().unwrap() {
             let id = t["tcId"].as_u64().unwrap();
-            let accepted = set.as_ref().is_ok_and(|s| verify_jws(&jws_text(t), s).is_ok());
+            let accepted = set
+                .as_ref()
+                .is_ok_and(|s| verify_jws(&jws_text(t), s).is_ok());
             let expected = (t["result"] == "valid" && !REFUSED_BY_POLICY.contains(&id))
                 || SAME_AS_VALID_357.contains(&id);
             if t["result"] == "valid" {
@@ -47,9 +53,14 @@ fn run(file: &str) -> (usize, usize, Vec<String>) {
             }
             if accepted != expected {
                 let why = set.as_ref().map_err(|e| e.to_string()).and_then(|s| {
-                    verify_jws(&jws_text(t), s).map(|_| ()).map_err(|e| e.to_string())
+                    verify_jws(&jws_text(t), s)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
                 });
-                wrong.push(format!("tc {id} ({}, {}): accepted={accepted}: {why:?}", t["comment"], t["result"]));
+                wrong.push(format!(
+                    "tc {id} ({}, {}): accepted={accepted}: {why:?}",
+                    t["comment"], t["result"]
+                ));
             }
         }
     }
@@ -73,7 +84,10 @@ fn wycheproof_json_web_signature_vectors() {
         assert_eq!(vector(SIGNATURES, id), vector(SIGNATURES, 357), "tc {id}");
     }
     let (valid, invalid, wrong) = run(SIGNATURES);
-    println!("wycheproof json_web_signature: {valid} valid ({} refused by policy), {invalid} invalid", REFUSED_BY_POLICY.len());
+    println!(
+        "wycheproof json_web_signature: {valid} valid ({} refused by policy), {invalid} invalid",
+        REFUSED_BY_POLICY.len()
+    );
     assert_eq!(valid + invalid, 401);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
@@ -103,7 +117,11 @@ fn rfc7520_cookbook_jws_examples() {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let key = &doc["input"]["key"];
-        let keys = if key.is_array() { key.as_array().unwrap().clone() } else { vec![key.clone()] };
+        let keys = if key.is_array() {
+            key.as_array().unwrap().clone()
+        } else {
+            vec![key.clone()]
+        };
         for key in keys {
             let set = parse_jwks(&public_jwk(&key)).unwrap();
             assert_eq!(set.keys.len(), 1, "{name}: {:?}", set.skipped);
@@ -114,15 +132,23 @@ fn rfc7520_cookbook_jws_examples() {
                     refused += 1;
                 }
                 Some(compact) => {
-                    let payload = verify_jws(compact, &set).unwrap_or_else(|e| panic!("{name}: {e}"));
-                    assert_eq!(payload, doc["input"]["payload"].as_str().unwrap().as_bytes(), "{name}");
+                    let payload =
+                        verify_jws(compact, &set).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    assert_eq!(
+                        payload,
+                        doc["input"]["payload"].as_str().unwrap().as_bytes(),
+                        "{name}"
+                    );
                     accepted += 1;
                 }
                 // Examples only in the JSON serializations: the edge takes compact tokens.
                 None => {
                     for form in ["json", "json_flat"] {
                         if !doc["output"][form].is_null() {
-                            assert!(verify_jws(&doc["output"][form].to_string(), &set).is_err(), "{name} {form}");
+                            assert!(
+                                verify_jws(&doc["output"][form].to_string(), &set).is_err(),
+                                "{name} {form}"
+                            );
                             refused += 1;
                         }
                     }

@@ -138,10 +138,12 @@ pub fn verify_signature(alg: JwsAlg, key: &KeyMaterial, message: &[u8], sig: &[u
             sig.len() == k.size() && check(&rsa, k, message, sig)
         }
         (ES256, KeyMaterial::P256(k)) => check(&Es256, k, message, sig),
-        (ES384, KeyMaterial::P384(k)) => p384::ecdsa::Signature::from_slice(sig)
-            .is_ok_and(|s| k.verify(message, &s).is_ok()),
-        (ES512, KeyMaterial::P521(k)) => p521::ecdsa::Signature::from_slice(sig)
-            .is_ok_and(|s| k.verify(message, &s).is_ok()),
+        (ES384, KeyMaterial::P384(k)) => {
+            p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(message, &s).is_ok())
+        }
+        (ES512, KeyMaterial::P521(k)) => {
+            p521::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(message, &s).is_ok())
+        }
         (EdDSA, KeyMaterial::Ed25519(k)) => check(&Ed25519, k, message, sig),
         _ => false,
     }

@@ -80,7 +80,8 @@ pub fn validate_claims(
     policy: &ClaimPolicy<'_>,
     now_secs: u64,
 ) -> Result<JwtCaller, JwtError> {
-    let claims: Map<String, Value> = serde_json::from_slice(payload).map_err(|_| JwtError::Claims)?;
+    let claims: Map<String, Value> =
+        serde_json::from_slice(payload).map_err(|_| JwtError::Claims)?;
     let leeway = policy.leeway_secs;
     let exp = numeric_date(&claims, "exp")?.ok_or(JwtError::MissingExp)?;
     if now_secs >= exp.saturating_add(leeway) {

@@ -38,7 +38,11 @@ pub enum JwkError {
     #[error("the RSA key is too weak: {0}")]
     WeakRsa(&'static str),
     #[error("the HMAC key has {len} bytes; {alg} needs at least {min}")]
-    ShortSecret { alg: &'static str, len: usize, min: usize },
+    ShortSecret {
+        alg: &'static str,
+        len: usize,
+        min: usize,
+    },
 }
 
 #[derive(Deserialize)]
@@ -85,7 +89,11 @@ pub struct VerifyingKey {
 impl VerifyingKey {
     /// The key's algorithms as text, for refusals.
     pub fn algs_text(&self) -> String {
-        self.algs.iter().map(|a| a.name()).collect::<Vec<_>>().join("/")
+        self.algs
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 
@@ -110,7 +118,9 @@ fn algs_for(raw: &RawJwk, family: &[JwsAlg]) -> Result<Vec<JwsAlg>, JwkError> {
             } else {
                 Err(JwkError::AlgMismatch {
                     alg: name.into(),
-                    kty: format!("{} {}", raw.kty, raw.crv.as_deref().unwrap_or("")).trim().into(),
+                    kty: format!("{} {}", raw.kty, raw.crv.as_deref().unwrap_or(""))
+                        .trim()
+                        .into(),
                 })
             }
         }
@@ -138,10 +148,14 @@ fn rsa_key(raw: &RawJwk) -> Result<KeyMaterial, JwkError> {
     }
     let odd = e.to_bytes_be().last().is_some_and(|b| b & 1 == 1);
     if e < rsa::BigUint::from(3u8) || e.bits() > 32 || !odd {
-        return Err(JwkError::WeakRsa("the public exponent is not an odd number from 3 to 2^32"));
+        return Err(JwkError::WeakRsa(
+            "the public exponent is not an odd number from 3 to 2^32",
+        ));
     }
     if super::roca::has_roca_fingerprint(&n) {
-        return Err(JwkError::WeakRsa("the modulus has the ROCA fingerprint (CVE-2017-15361)"));
+        return Err(JwkError::WeakRsa(
+            "the modulus has the ROCA fingerprint (CVE-2017-15361)",
+        ));
     }
     rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
         .map(KeyMaterial::Rsa)
@@ -190,14 +204,20 @@ fn parse_key(raw: &RawJwk) -> Result<VerifyingKey, JwkError> {
         }
         ("oct", _) => {
             let secret = member(&raw.k, "k")?;
-            let hs: Vec<JwsAlg> = ALL.into_iter().filter(|a| a.min_hmac_key_bytes().is_some()).collect();
+            let hs: Vec<JwsAlg> = ALL
+                .into_iter()
+                .filter(|a| a.min_hmac_key_bytes().is_some())
+                .collect();
             let algs = algs_for(raw, &hs)?;
             // With an explicit `alg`, a short key is an error; without one, only the HS
             // variants the key is long enough for remain.
             let long_enough: Vec<JwsAlg> = algs
                 .iter()
                 .copied()
-                .filter(|a| a.min_hmac_key_bytes().is_some_and(|min| secret.len() >= min))
+                .filter(|a| {
+                    a.min_hmac_key_bytes()
+                        .is_some_and(|min| secret.len() >= min)
+                })
                 .collect();
             if long_enough.is_empty() {
                 let alg = algs.first().copied().unwrap_or(HS256);
@@ -209,7 +229,11 @@ fn parse_key(raw: &RawJwk) -> Result<VerifyingKey, JwkError> {
             }
             (long_enough, KeyMaterial::Hmac(secret))
         }
-        (kty, crv) => return Err(JwkError::UnsupportedType(format!("{kty} {crv}").trim().into())),
+        (kty, crv) => {
+            return Err(JwkError::UnsupportedType(
+                format!("{kty} {crv}").trim().into(),
+            ))
+        }
     };
     Ok(VerifyingKey {
         kid: raw.kid.clone(),
@@ -241,7 +265,11 @@ pub fn parse_jwks(json: &str) -> Result<Jwks, JwkError> {
             secret = true;
         } else {
             public = true;
-            for (name, present) in [("d", raw.d.is_some()), ("p", raw.p.is_some()), ("q", raw.q.is_some())] {
+            for (name, present) in [
+                ("d", raw.d.is_some()),
+                ("p", raw.p.is_some()),
+                ("q", raw.q.is_some()),
+            ] {
                 if present {
                     return Err(JwkError::PrivateMaterial(name));
                 }

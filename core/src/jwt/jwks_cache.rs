@@ -31,7 +31,8 @@ pub fn ttl_from_cache_control(header: Option<&str>) -> u64 {
             ttl = v.trim_matches('"').parse::<u64>().ok();
         }
     }
-    ttl.unwrap_or(DEFAULT_TTL_SECS).clamp(MIN_TTL_SECS, MAX_TTL_SECS)
+    ttl.unwrap_or(DEFAULT_TTL_SECS)
+        .clamp(MIN_TTL_SECS, MAX_TTL_SECS)
 }
 
 /// A fetched JWKS as the edge keeps it (in the isolate and in KV).
@@ -47,7 +48,10 @@ impl CachedJwks {
     /// Whether the keys are within their TTL at `now_ms` (stale keys still verify when
     /// the JWKS cannot be fetched).
     pub fn is_fresh(&self, now_ms: u64) -> bool {
-        now_ms < self.fetched_at_ms.saturating_add(self.ttl_secs.saturating_mul(1_000))
+        now_ms
+            < self
+                .fetched_at_ms
+                .saturating_add(self.ttl_secs.saturating_mul(1_000))
     }
 }
 

@@ -31,7 +31,8 @@ pub fn parse_compact(token: &str) -> Result<CompactJws<'_>, JwtError> {
         return Err(JwtError::TooLarge(token.len()));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Malformed);
     };
@@ -51,7 +52,7 @@ pub fn parse_compact(token: &str) -> Result<CompactJws<'_>, JwtError> {
         return Err(JwtError::AlgNone);
     }
     if let Some(member) = KEY_MEMBERS.iter().find(|m| header.contains_key(**m)) {
-        return Err(JwtError::KeyInHeader(*member));
+        return Err(JwtError::KeyInHeader(member));
     }
     if header.contains_key("crit") {
         return Err(JwtError::UnknownCrit);
@@ -77,7 +78,12 @@ fn verify_with(jws: &CompactJws<'_>, alg: JwsAlg, key: &VerifyingKey) -> Result<
             key: key.algs_text(),
         });
     }
-    if verify_signature(alg, &key.material, jws.signing_input.as_bytes(), &jws.signature) {
+    if verify_signature(
+        alg,
+        &key.material,
+        jws.signing_input.as_bytes(),
+        &jws.signature,
+    ) {
         Ok(())
     } else {
         Err(JwtError::BadSignature)
@@ -102,7 +108,11 @@ pub fn verify_jws(token: &str, keys: &Jwks) -> Result<Vec<u8>, JwtError> {
             }
         }
         None => {
-            let mut candidates = keys.keys.iter().filter(|k| k.algs.contains(&alg)).peekable();
+            let mut candidates = keys
+                .keys
+                .iter()
+                .filter(|k| k.algs.contains(&alg))
+                .peekable();
             if candidates.peek().is_none() {
                 return Err(JwtError::NoKey(alg.name().into()));
             }

@@ -23,7 +23,10 @@ pub fn validate_scope_rules(rules: &[ScopeRule]) -> Result<(), String> {
     }
     for rule in rules {
         if !crate::scope::is_scope(&rule.scope) {
-            return Err(format!("`{}` is not a scope: use 1–64 of a-z, 0-9, `:`, `.`, `_`, `-`", rule.scope));
+            return Err(format!(
+                "`{}` is not a scope: use 1–64 of a-z, 0-9, `:`, `.`, `_`, `-`",
+                rule.scope
+            ));
         }
         if rule.operations.is_empty() || rule.operations.len() > 100 {
             return Err(format!("scope `{}` must list 1–100 operations", rule.scope));
@@ -42,7 +45,11 @@ pub fn validate_scope_rules(rules: &[ScopeRule]) -> Result<(), String> {
 }
 
 fn guards(op: &str, method: &str, path: &str) -> bool {
-    let Ok(OperationRef::Route { method: m, path: template }) = parse_operation(op) else {
+    let Ok(OperationRef::Route {
+        method: m,
+        path: template,
+    }) = parse_operation(op)
+    else {
         return false;
     };
     let method = method.to_ascii_uppercase();
@@ -69,8 +76,16 @@ pub fn authorize_scopes(
         format!(
             "`{} {path}` needs a token with the scope {}; this token has {}",
             method.to_ascii_uppercase(),
-            needed.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "),
-            if held.is_empty() { "none".to_owned() } else { held.join(" ") }
+            needed
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            if held.is_empty() {
+                "none".to_owned()
+            } else {
+                held.join(" ")
+            }
         ),
     )
     .with_field("scope"))
