@@ -49,7 +49,9 @@ fn main() {
     .unwrap();
     let p256 = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
     let p384 = p384::ecdsa::SigningKey::from_slice(&[7u8; 48]).unwrap();
-    let p521 = p521::ecdsa::SigningKey::from_slice(&[7u8; 66]).unwrap();
+    let mut scalar = [7u8; 66];
+    scalar[0] = 1; // a P-521 scalar has 521 bits
+    let p521 = p521::ecdsa::SigningKey::from_slice(&scalar).unwrap();
     let ed = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([7u8; 32]));
     let secret = [9u8; 32];
 
