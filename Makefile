@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot bench-jwt clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench-snapshot  the origin's snapshot with 1,000 APIs and 100,000 keys"
 	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
 	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
+	@echo "make bench-jwt  JWT verification cost per algorithm, native and inside workerd"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -55,6 +56,12 @@ bench-snapshot:
 
 bench-catalog:
 	$(CARGO) bench -p tollgate-core --bench catalog
+bench-jwt:
+	$(CARGO) bench -p tollgate-core --bench jwt_verify
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/jwt-verify.mjs
+
 bench-limits:
 	@scripts/ensure-tools.sh bench
 	@scripts/build-edge.sh

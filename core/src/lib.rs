@@ -13,6 +13,7 @@ pub mod entitlement;
 pub mod forward;
 pub mod http_date;
 pub mod ids;
+pub mod jwt;
 pub mod key_cache;
 pub mod limits;
 pub mod mtls;

@@ -92,10 +92,47 @@ pub enum AuthPolicy {
         jwks_url: String,
         issuer: String,
         audience: String,
+        /// Clock skew allowed on `exp`, `nbf` and `iat`.
+        #[serde(
+            default = "default_leeway_secs",
+            skip_serializing_if = "is_default_leeway"
+        )]
+        leeway_secs: u64,
+        /// Claims every token must carry.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        required_claims: Vec<String>,
+        /// The claim naming the consumer.
+        #[serde(
+            default = "default_consumer_claim",
+            skip_serializing_if = "is_default_consumer_claim"
+        )]
+        consumer_claim: String,
+        /// Operations only tokens with a scope may call.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scopes: Vec<crate::jwt::scopes::ScopeRule>,
     },
     /// A client certificate verified by Cloudflare (mTLS), whose SHA-256 fingerprint a
     /// consumer registered (`tollgate_core::mtls`).
     Mtls,
+}
+
+/// Default `leeway_secs` of a JWT policy.
+pub const DEFAULT_JWT_LEEWAY_SECS: u64 = 60;
+
+fn default_leeway_secs() -> u64 {
+    DEFAULT_JWT_LEEWAY_SECS
+}
+
+fn default_consumer_claim() -> String {
+    "sub".into()
+}
+
+fn is_default_leeway(secs: &u64) -> bool {
+    *secs == DEFAULT_JWT_LEEWAY_SECS
+}
+
+fn is_default_consumer_claim(claim: &str) -> bool {
+    claim == "sub"
 }
 
 /// Whether a key may still be used.
@@ -163,5 +200,30 @@ mod tests {
             serde_json::to_string(&policy).unwrap(),
             r#"{"type":"mtls"}"#
         );
+    }
+
+    #[test]
+    fn a_jwt_policy_of_three_fields_still_parses_with_defaults() {
+        let old = r#"{"type":"jwt","jwks_url":"https://idp.example/jwks","issuer":"https://idp.example","audience":"api"}"#;
+        let AuthPolicy::Jwt {
+            leeway_secs,
+            required_claims,
+            consumer_claim,
+            scopes,
+            ..
+        } = serde_json::from_str(old).unwrap()
+        else {
+            panic!("not jwt");
+        };
+        assert_eq!((leeway_secs, consumer_claim.as_str()), (60, "sub"));
+        assert!(required_claims.is_empty() && scopes.is_empty());
+        let again: AuthPolicy = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            serde_json::to_string(&again).unwrap(),
+            old,
+            "old shape round-trips unchanged"
+        );
+        let typo = r#"{"type":"jwt","jwks_url":"u","issuer":"i","audience":"a","leway_secs":1}"#;
+        assert!(serde_json::from_str::<AuthPolicy>(typo).is_err());
     }
 }

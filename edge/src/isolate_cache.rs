@@ -30,6 +30,8 @@ pub struct RoutedSnapshot {
     pub entitlements: HashMap<PlanId, PlanEntitlements>,
     /// Recently changed subscriptions by id.
     pub subscriptions: HashMap<String, SubscriptionChange>,
+    /// OAuth clients revoked recently: their outstanding tokens are refused.
+    pub revoked_oauth_clients: HashSet<String>,
 }
 
 impl RoutedSnapshot {
@@ -57,6 +59,7 @@ impl RoutedSnapshot {
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
                 .collect(),
+            revoked_oauth_clients: snapshot.revoked_oauth_clients.into_iter().collect(),
         }
     }
 }

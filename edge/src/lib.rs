@@ -14,6 +14,10 @@ mod coordinator;
 #[cfg(target_arch = "wasm32")]
 mod guard;
 #[cfg(target_arch = "wasm32")]
+mod jwks_store;
+#[cfg(target_arch = "wasm32")]
+mod jwt_auth;
+#[cfg(target_arch = "wasm32")]
 mod key_store;
 #[cfg(target_arch = "wasm32")]
 mod limit_answers;

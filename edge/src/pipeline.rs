@@ -56,7 +56,21 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     // answer for everyone; a deprecated one adds its headers to whatever comes back.
     let notices = admit_version(&route)?;
     let resp = match &route.api.auth {
-        AuthPolicy::None => guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None, features: None }).await,
+        AuthPolicy::None => {
+            guarded_forward(
+                req,
+                env,
+                &cfg,
+                &snapshot,
+                &route,
+                Caller {
+                    credential: None,
+                    key: None,
+                    features: None,
+                },
+            )
+            .await
+        }
         AuthPolicy::Key => {
             let headers = req.headers();
             let authorization = headers.get("authorization").ok().flatten();
@@ -67,7 +81,10 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             })?;
             let hash = key.hash();
             if snapshot.revoked.contains(&hash) {
-                return Err(Problem::new(ProblemKind::RevokedCredential, "this key was revoked; create a new key in the portal"));
+                return Err(Problem::new(
+                    ProblemKind::RevokedCredential,
+                    "this key was revoked; create a new key in the portal",
+                ));
             }
             let mut record = find_key(env, &cfg, &hash).await?;
             if let Some(r) = record.as_mut() {
@@ -79,19 +96,43 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
                 Some(r) => authorize_call(&snapshot, &route, req.method().as_ref(), r, now)?,
                 None => None,
             };
-            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref(), features }).await
+            guarded_forward(
+                req,
+                env,
+                &cfg,
+                &snapshot,
+                &route,
+                Caller {
+                    credential: Some(source),
+                    key: record.as_ref(),
+                    features,
+                },
+            )
+            .await
+        }
+        AuthPolicy::Jwt { .. } => {
+            crate::jwt_auth::jwt_forward(req, env, &cfg, &snapshot, &route).await
         }
         AuthPolicy::Mtls => {
-            let record = crate::mtls_auth::authenticate_certificate(req, env, &cfg, &snapshot).await?;
+            let record =
+                crate::mtls_auth::authenticate_certificate(req, env, &cfg, &snapshot).await?;
             let now = now_ms();
             authorize_key(Some(&record), route.api, now)?;
             let features = authorize_call(&snapshot, &route, req.method().as_ref(), &record, now)?;
-            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: Some(&record), features }).await
+            guarded_forward(
+                req,
+                env,
+                &cfg,
+                &snapshot,
+                &route,
+                Caller {
+                    credential: None,
+                    key: Some(&record),
+                    features,
+                },
+            )
+            .await
         }
-        AuthPolicy::Jwt { .. } => Err(Problem::new(
-            ProblemKind::InvalidCredential,
-            "this API is configured for JWT authentication, which this edge version does not verify yet",
-        )),
     };
     with_notices(resp?, notices)
 }

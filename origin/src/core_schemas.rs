@@ -38,6 +38,23 @@ pub struct AuthPolicyDoc {
     issuer: Option<String>,
     /// For `jwt`: the required `aud`.
     audience: Option<String>,
+    /// For `jwt`: clock skew allowed on `exp`, `nbf`, `iat` (seconds, default 60).
+    #[schema(minimum = 0, maximum = 3600)]
+    leeway_secs: Option<u64>,
+    /// For `jwt`: claims every token must carry.
+    required_claims: Option<Vec<String>>,
+    /// For `jwt`: the claim naming the consumer (default `sub`).
+    consumer_claim: Option<String>,
+    /// For `jwt`: operations (`METHOD /path/{param}`) only tokens with the scope may call.
+    scopes: Option<Vec<ScopeRuleDoc>>,
+}
+
+/// The operations one token scope guards.
+#[derive(ToSchema)]
+#[schema(as = ScopeRule)]
+pub struct ScopeRuleDoc {
+    scope: String,
+    operations: Vec<String>,
 }
 
 /// One API as the edge routes it.
@@ -159,6 +176,13 @@ mod tests {
             jwks_url: "u".into(),
             issuer: "i".into(),
             audience: "a".into(),
+            leeway_secs: 30,
+            required_claims: vec!["jti".into()],
+            consumer_claim: "client_id".into(),
+            scopes: vec![tollgate_core::jwt::scopes::ScopeRule {
+                scope: "pets:read".into(),
+                operations: vec!["GET /pets".into()],
+            }],
         };
         assert_eq!(schema_members::<AuthPolicyDoc>(), json_members(&jwt));
         let route = ApiRoute {

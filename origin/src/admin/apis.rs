@@ -113,7 +113,16 @@ pub(crate) fn parse_auth(raw: Option<serde_json::Value>) -> Result<AuthPolicy, A
     let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or("");
     let allowed: &[&str] = match kind {
         "key" | "none" | "mtls" => &["type"],
-        "jwt" => &["type", "jwks_url", "issuer", "audience"],
+        "jwt" => &[
+            "type",
+            "jwks_url",
+            "issuer",
+            "audience",
+            "leeway_secs",
+            "required_claims",
+            "consumer_claim",
+            "scopes",
+        ],
         _ => {
             return Err(AppError::invalid(
                 "auth.type",
@@ -136,11 +145,27 @@ pub(crate) fn check_auth(auth: AuthPolicy) -> Result<AuthPolicy, AppError> {
             jwks_url,
             issuer,
             audience,
-        } => Ok(AuthPolicy::Jwt {
-            jwks_url: fields::http_url("auth.jwks_url", &jwks_url)?,
-            issuer: fields::text("auth.issuer", &issuer)?,
-            audience: fields::text("auth.audience", &audience)?,
-        }),
+            leeway_secs,
+            required_claims,
+            consumer_claim,
+            scopes,
+        } => {
+            crate::admin::jwt_auth::check_jwt_extras(
+                leeway_secs,
+                &required_claims,
+                &consumer_claim,
+                &scopes,
+            )?;
+            Ok(AuthPolicy::Jwt {
+                jwks_url: fields::http_url("auth.jwks_url", &jwks_url)?,
+                issuer: fields::text("auth.issuer", &issuer)?,
+                audience: fields::text("auth.audience", &audience)?,
+                leeway_secs,
+                required_claims,
+                consumer_claim: consumer_claim.trim().to_owned(),
+                scopes,
+            })
+        }
         other => Ok(other),
     }
 }

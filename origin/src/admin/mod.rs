@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod consumers;
 pub mod edge_feeds;
 pub mod fields;
+pub mod jwt_auth;
 pub mod key_lifecycle;
 pub mod key_owner;
 pub mod key_views;

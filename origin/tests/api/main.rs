@@ -13,6 +13,7 @@ mod consumers;
 mod demo_upstream;
 mod edge;
 mod gitops;
+mod jwt_policy;
 mod key_lifecycle;
 mod keys;
 mod limits;
