@@ -36,6 +36,9 @@ pub struct ConfigSnapshot {
     /// lays over key records it has cached).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<crate::subscription::SubscriptionChange>,
+    /// OpenAPI request validation of the APIs that have it on, per live version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation: Vec<crate::validation::ApiValidation>,
 }
 
 impl ConfigSnapshot {
@@ -145,5 +148,6 @@ mod tests {
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
         assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
         assert!(snapshot.subscriptions.is_empty());
+        assert!(snapshot.validation.is_empty());
     }
 }

@@ -30,6 +30,8 @@ pub struct RoutedSnapshot {
     pub entitlements: HashMap<PlanId, PlanEntitlements>,
     /// Recently changed subscriptions by id.
     pub subscriptions: HashMap<String, SubscriptionChange>,
+    /// Request validation by API and version, patterns compiled once per snapshot.
+    pub validation: tollgate_core::validation::ValidationIndex,
 }
 
 impl RoutedSnapshot {
@@ -57,6 +59,7 @@ impl RoutedSnapshot {
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
                 .collect(),
+            validation: tollgate_core::validation::ValidationIndex::new(snapshot.validation),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The request pipeline as named phases: limits → route → authenticate → authorise (key,
 //! subscription, plan entitlements) →
-//! rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
+//! OpenAPI request validation (`validation_gate`) → rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
 
 use crate::config::{now_ms, EdgeConfig};
 use crate::entitlements::{authorize_call, refresh_record};
-use crate::guard::{guarded_forward, metrics_endpoint};
+use crate::guard::metrics_endpoint;
+use crate::validation_gate::validated_forward;
 use crate::key_store::find_key;
 use crate::problem_response::problem_response;
 use crate::proxy::Caller;
@@ -56,7 +57,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     // answer for everyone; a deprecated one adds its headers to whatever comes back.
     let notices = admit_version(&route)?;
     let resp = match &route.api.auth {
-        AuthPolicy::None => guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None, features: None }).await,
+        AuthPolicy::None => validated_forward(req, env, &cfg, &snapshot, &route, Caller { credential: None, key: None, features: None }).await,
         AuthPolicy::Key => {
             let headers = req.headers();
             let authorization = headers.get("authorization").ok().flatten();
@@ -79,7 +80,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
                 Some(r) => authorize_call(&snapshot, &route, req.method().as_ref(), r, now)?,
                 None => None,
             };
-            guarded_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref(), features }).await
+            validated_forward(req, env, &cfg, &snapshot, &route, Caller { credential: Some(source), key: record.as_ref(), features }).await
         }
         AuthPolicy::Jwt { .. } => Err(Problem::new(
             ProblemKind::InvalidCredential,

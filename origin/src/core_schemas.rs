@@ -77,6 +77,10 @@ pub struct ConfigSnapshotDoc {
     /// Subscriptions changed in the last 24 hours: `{"id","plan_id","ends_at_ms"?}`.
     #[schema(value_type = Vec<Object>)]
     subscriptions: Vec<()>,
+    /// Request validation per API version (omitted when no API has it on):
+    /// `{"api_id","version"?,"requests","responses","max_body_bytes","spec"}`.
+    #[schema(value_type = Vec<Object>)]
+    validation: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -189,6 +193,10 @@ mod tests {
             shedding: vec![],
             entitlements: vec![serde_json::from_str(r#"{"plan_id":"p","name":"P"}"#).unwrap()],
             subscriptions: vec![serde_json::from_str(r#"{"id":"s","plan_id":"p"}"#).unwrap()],
+            validation: vec![serde_json::from_str(
+                r#"{"api_id":"a","requests":"enforce","max_body_bytes":1,"spec":{"operations":[],"schemas":[]}}"#,
+            )
+            .unwrap()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 /// Most schemas one document may compile to (bounds snapshot size and edge memory).
-pub const MAX_SCHEMAS: usize = 60_000;
+pub const MAX_SCHEMAS: usize = 20_000;
 /// Longest `pattern` accepted, and the compiled-program size limit given to `regex`.
 pub const MAX_PATTERN_LEN: usize = 1_000;
 /// Memory a compiled pattern may use.
