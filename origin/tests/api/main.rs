@@ -23,5 +23,6 @@ mod tenancy;
 mod updates;
 mod upstream_auth;
 mod usage;
+mod validation;
 mod versions;
 mod versions_hostile;
