@@ -5,11 +5,11 @@
 use crate::config::{now_ms, EdgeConfig};
 use crate::entitlements::{authorize_call, refresh_record};
 use crate::guard::metrics_endpoint;
-use crate::validation_gate::validated_forward;
 use crate::key_store::find_key;
 use crate::problem_response::problem_response;
 use crate::proxy::Caller;
 use crate::snapshot_store::current_snapshot;
+use crate::validation_gate::validated_forward;
 use tollgate_core::credential::{extract_api_key, CredentialHeaders};
 use tollgate_core::forward::MAX_REQUEST_HEADER_BYTES;
 use tollgate_core::key_cache::authorize_key;

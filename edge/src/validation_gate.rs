@@ -29,7 +29,9 @@ use futures_util::StreamExt;
 use tollgate_core::problem::PROBLEM_CONTENT_TYPE;
 use tollgate_core::route::RouteMatch;
 use tollgate_core::validation::request::BodyInput;
-use tollgate_core::validation::{ApiValidator, Lookup, Operation, RequestMode, RequestParts, ResponseMode, Violation};
+use tollgate_core::validation::{
+    ApiValidator, Lookup, Operation, RequestMode, RequestParts, ResponseMode, Violation,
+};
 use tollgate_core::version_route::VersionPick;
 use tollgate_core::{Problem, ProblemKind};
 use worker::{Env, Headers, Request, Response};
@@ -71,24 +73,55 @@ pub async fn validated_forward(
                     if api.requests == RequestMode::Enforce {
                         return refuse(violations);
                     }
-                    worker::console_log!("validation: {} {} on {} failed: {:?}", method, route.rest, route.api.name, violations);
-                    marks.push(("tollgate-validation", format!("failed; count={}", violations.len())));
+                    worker::console_log!(
+                        "validation: {} {} on {} failed: {:?}",
+                        method,
+                        route.rest,
+                        route.api.name,
+                        violations
+                    );
+                    marks.push((
+                        "tollgate-validation",
+                        format!("failed; count={}", violations.len()),
+                    ));
                 }
             }
             Some(op)
         }
-        Lookup::UnknownPath | Lookup::MethodNotAllowed { .. } if api.requests == RequestMode::Report => {
-            worker::console_log!("validation: {} {} on {} is not in the specification", method, route.rest, route.api.name);
+        Lookup::UnknownPath | Lookup::MethodNotAllowed { .. }
+            if api.requests == RequestMode::Report =>
+        {
+            worker::console_log!(
+                "validation: {} {} on {} is not in the specification",
+                method,
+                route.rest,
+                route.api.name
+            );
             marks.push(("tollgate-validation", "failed; count=1".to_owned()));
             None
         }
         Lookup::UnknownPath if api.requests == RequestMode::Enforce => {
-            return Err(Problem::new(ProblemKind::NotFound, format!("`{} {}` is not an operation of `{}`'s specification", method, route.rest, route.api.name)));
+            return Err(Problem::new(
+                ProblemKind::NotFound,
+                format!(
+                    "`{} {}` is not an operation of `{}`'s specification",
+                    method, route.rest, route.api.name
+                ),
+            ));
         }
         Lookup::MethodNotAllowed { allowed } if api.requests == RequestMode::Enforce => {
-            let problem = Problem::new(ProblemKind::MethodNotAllowed, format!("`{}` takes {}, not {method}", route.rest, allowed.join(", ")));
+            let problem = Problem::new(
+                ProblemKind::MethodNotAllowed,
+                format!(
+                    "`{}` takes {}, not {method}",
+                    route.rest,
+                    allowed.join(", ")
+                ),
+            );
             let mut resp = crate::problem_response::problem_response(&problem).map_err(internal)?;
-            resp.headers_mut().set("allow", &allowed.join(", ")).map_err(internal)?;
+            resp.headers_mut()
+                .set("allow", &allowed.join(", "))
+                .map_err(internal)?;
             return Ok(resp);
         }
         _ => None,
@@ -96,7 +129,10 @@ pub async fn validated_forward(
     let mut resp = guarded_forward(req, env, cfg, snapshot, route, caller).await?;
     if let (Some(op), ResponseMode::Report) = (op, api.responses) {
         if let Some(count) = check_response(api, op, &mut resp).await {
-            marks.push(("tollgate-response-validation", format!("failed; count={count}")));
+            marks.push((
+                "tollgate-response-validation",
+                format!("failed; count={count}"),
+            ));
         }
     }
     for (name, value) in marks {
@@ -106,16 +142,28 @@ pub async fn validated_forward(
 }
 
 fn declared_length(headers: &Headers) -> Option<u64> {
-    headers.get("content-length").ok().flatten().and_then(|v| v.trim().parse().ok())
+    headers
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn too_large(max: u64) -> Problem {
-    Problem::new(ProblemKind::PayloadTooLarge, format!("the request body is larger than this API's validation limit of {max} bytes"))
+    Problem::new(
+        ProblemKind::PayloadTooLarge,
+        format!("the request body is larger than this API's validation limit of {max} bytes"),
+    )
 }
 
 /// Reads at most `max` bytes of the body from a tee; `None` when it is longer.
 async fn read_bounded(req: &Request, max: u64) -> Result<Option<Vec<u8>>, Problem> {
-    let unreadable = |_| Problem::new(ProblemKind::MalformedRequest, "the request body could not be read");
+    let unreadable = |_| {
+        Problem::new(
+            ProblemKind::MalformedRequest,
+            "the request body could not be read",
+        )
+    };
     let mut copy = req.clone().map_err(unreadable)?;
     let mut stream = match copy.stream() {
         Ok(s) => s,
@@ -131,9 +179,23 @@ async fn read_bounded(req: &Request, max: u64) -> Result<Option<Vec<u8>>, Proble
     Ok(Some(body))
 }
 
-async fn check_request(req: &Request, api: &ApiValidator, op: &Operation, path_params: &[(String, String)]) -> Result<Vec<Violation>, Problem> {
-    let headers: Vec<(String, String)> = req.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
-    let url = req.url().map_err(|_| Problem::new(ProblemKind::MalformedRequest, "the request URL could not be read"))?;
+async fn check_request(
+    req: &Request,
+    api: &ApiValidator,
+    op: &Operation,
+    path_params: &[(String, String)],
+) -> Result<Vec<Violation>, Problem> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .entries()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect();
+    let url = req.url().map_err(|_| {
+        Problem::new(
+            ProblemKind::MalformedRequest,
+            "the request URL could not be read",
+        )
+    })?;
     let declared = declared_length(&req.headers());
     let chunked = req.headers().has("transfer-encoding").unwrap_or(false);
     let sent = declared.is_some_and(|n| n > 0) || chunked;
@@ -160,7 +222,11 @@ async fn check_request(req: &Request, api: &ApiValidator, op: &Operation, path_p
         _ if sent => BodyInput::Unread,
         _ => BodyInput::Absent,
     };
-    let parts = RequestParts { query: url.query().unwrap_or_default(), headers: &headers, body };
+    let parts = RequestParts {
+        query: url.query().unwrap_or_default(),
+        headers: &headers,
+        body,
+    };
     Ok(api.validator.check_request(op, path_params, parts))
 }
 
@@ -171,17 +237,30 @@ fn refuse(violations: Vec<Violation>) -> Result<Response, Problem> {
     problem.title = TITLE.into();
     let mut body = serde_json::to_value(&problem).unwrap_or_default();
     if let Some(obj) = body.as_object_mut() {
-        obj.insert("errors".into(), serde_json::to_value(&violations).unwrap_or_default());
+        obj.insert(
+            "errors".into(),
+            serde_json::to_value(&violations).unwrap_or_default(),
+        );
     }
     let headers = Headers::new();
-    headers.set("content-type", PROBLEM_CONTENT_TYPE).map_err(internal)?;
+    headers
+        .set("content-type", PROBLEM_CONTENT_TYPE)
+        .map_err(internal)?;
     headers.set("cache-control", "no-store").map_err(internal)?;
-    Ok(Response::from_bytes(body.to_string().into_bytes()).map_err(internal)?.with_status(400).with_headers(headers))
+    Ok(Response::from_bytes(body.to_string().into_bytes())
+        .map_err(internal)?
+        .with_status(400)
+        .with_headers(headers))
 }
 
 /// Checks a small JSON answer; the number of violations when there are any.
 async fn check_response(api: &ApiValidator, op: &Operation, resp: &mut Response) -> Option<usize> {
-    let json = resp.headers().get("content-type").ok().flatten().is_some_and(|t| tollgate_core::validation::compile::is_json_media(&t));
+    let json = resp
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| tollgate_core::validation::compile::is_json_media(&t));
     let small = declared_length(resp.headers()).is_some_and(|n| n as usize <= MAX_RESPONSE_BYTES);
     if !(json && small) {
         return None;
@@ -191,6 +270,10 @@ async fn check_response(api: &ApiValidator, op: &Operation, resp: &mut Response)
     if violations.is_empty() {
         return None;
     }
-    worker::console_log!("validation: answer {} does not match: {:?}", resp.status_code(), violations);
+    worker::console_log!(
+        "validation: answer {} does not match: {:?}",
+        resp.status_code(),
+        violations
+    );
     Some(violations.len())
 }

@@ -14,8 +14,14 @@ pub type CompileIssue = SchemaIssue;
 
 /// Whether a media type (`application/json`, `application/merge-patch+json`) is JSON.
 pub fn is_json_media(media: &str) -> bool {
-    let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 struct DocCompiler<'a> {
@@ -69,15 +75,25 @@ impl<'a> DocCompiler<'a> {
             .unwrap_or(style == Style::Form);
         let (schema, json) = if let Some(s) = obj.get("schema") {
             (self.schemas.compile(s, &child(at, "schema"), 0), false)
-        } else if let Some((media, m)) = obj.get("content").and_then(Value::as_object).and_then(|c| c.iter().next()) {
+        } else if let Some((media, m)) = obj
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.iter().next())
+        {
             let here = child(&child(at, "content"), media);
-            let schema = m.get("schema").map_or(0, |s| self.schemas.compile(s, &child(&here, "schema"), 0));
+            let schema = m
+                .get("schema")
+                .map_or(0, |s| self.schemas.compile(s, &child(&here, "schema"), 0));
             (schema, is_json_media(media))
         } else {
             (0, false)
         };
         Some(Param {
-            name: if location == Location::Header { name.to_ascii_lowercase() } else { name.to_owned() },
+            name: if location == Location::Header {
+                name.to_ascii_lowercase()
+            } else {
+                name.to_owned()
+            },
             location,
             required: obj.get("required") == Some(&Value::Bool(true)) || location == Location::Path,
             schema,
@@ -101,7 +117,11 @@ impl<'a> DocCompiler<'a> {
     }
 
     /// The first JSON media type's schema under `content`.
-    fn json_schema(&mut self, content: &'a Map<String, Value>, at: &str) -> Option<super::SchemaId> {
+    fn json_schema(
+        &mut self,
+        content: &'a Map<String, Value>,
+        at: &str,
+    ) -> Option<super::SchemaId> {
         let (media, m) = content.iter().find(|(media, _)| is_json_media(media))?;
         let here = child(&child(at, "content"), media);
         let schema = m.get("schema")?;

@@ -79,7 +79,11 @@ fn is_email(s: &str) -> bool {
         && domain.len() <= 253
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
         && domain.split('.').count() >= 2
-        && domain.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80))
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80)
+        })
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -111,11 +115,16 @@ pub fn check_format(format: Format, value: &Value) -> Result<(), String> {
         (Format::Uri, Value::String(s)) => is_uri(s),
         (Format::Int32, Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => i32::try_from(i).is_ok(),
-            (None, Some(f)) => f.fract() != 0.0 || (f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX)),
+            (None, Some(f)) => {
+                f.fract() != 0.0 || (f >= f64::from(i32::MIN) && f <= f64::from(i32::MAX))
+            }
             _ => true,
         },
         (Format::Int64, Value::Number(n)) => {
-            n.is_i64() || (!n.is_u64() && n.as_f64().is_some_and(|f| f.fract() != 0.0 || (-9.2e18..=9.2e18).contains(&f)))
+            n.is_i64()
+                || (!n.is_u64()
+                    && n.as_f64()
+                        .is_some_and(|f| f.fract() != 0.0 || (-9.2e18..=9.2e18).contains(&f)))
         }
         _ => true,
     };
@@ -151,7 +160,10 @@ mod tests {
         assert!(ok(Format::Email, json!("ada@example.com")));
         assert!(!ok(Format::Email, json!("ada@")));
         assert!(!ok(Format::Email, json!("a da@example.com")));
-        assert!(ok(Format::Uuid, json!("123e4567-e89b-12d3-a456-426614174000")));
+        assert!(ok(
+            Format::Uuid,
+            json!("123e4567-e89b-12d3-a456-426614174000")
+        ));
         assert!(!ok(Format::Uuid, json!("123e4567e89b12d3a456426614174000")));
         assert!(ok(Format::Uri, json!("https://example.com/x?y=1")));
         assert!(!ok(Format::Uri, json!("/relative")));

@@ -109,8 +109,15 @@ pub fn coerce(raw: &str, set: u8) -> Value {
         }
     }
     if set & types::NUMBER != 0 {
-        if let Some(n) = raw.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
-            if raw.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+        if let Some(n) = raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            if raw
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+            {
                 return Value::Number(n);
             }
         }
@@ -150,7 +157,9 @@ pub fn decode(param: &Param, schemas: &[Schema], raws: &[&str]) -> Result<Option
             Some(sep) => raws.iter().flat_map(|r| r.split(sep)).collect(),
         };
         let parts = parts.into_iter().filter(|p| !p.is_empty());
-        return Ok(Some(Value::Array(parts.map(|p| coerce(p, item_types)).collect())));
+        return Ok(Some(Value::Array(
+            parts.map(|p| coerce(p, item_types)).collect(),
+        )));
     }
     match raws {
         [one] => Ok(Some(coerce(one, set))),

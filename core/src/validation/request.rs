@@ -16,11 +16,18 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 enum Segment {
     Literal(String),
-    Var { prefix: String, name: String, suffix: String },
+    Var {
+        prefix: String,
+        name: String,
+        suffix: String,
+    },
 }
 
 fn segments(path: &str) -> Vec<&str> {
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     path.split('/').skip(1).collect()
 }
 
@@ -89,8 +96,16 @@ impl Validator {
             .iter()
             .map(|s| s.pattern.as_deref().and_then(|p| compile_pattern(p).ok()))
             .collect();
-        let templates = spec.operations.iter().map(|op| parse_template(&op.path)).collect();
-        Validator { spec, patterns, templates }
+        let templates = spec
+            .operations
+            .iter()
+            .map(|op| parse_template(&op.path))
+            .collect();
+        Validator {
+            spec,
+            patterns,
+            templates,
+        }
     }
 
     /// Finds the operation for `method` and `path` (the path after base path and version).
@@ -100,8 +115,13 @@ impl Validator {
         let mut best: Option<(usize, &str)> = None; // (literal segments, template)
         let mut hits: Vec<(usize, Vec<(String, String)>)> = Vec::new();
         for (i, template) in self.templates.iter().enumerate() {
-            let Some(params) = match_template(template, &got) else { continue };
-            let literal = template.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+            let Some(params) = match_template(template, &got) else {
+                continue;
+            };
+            let literal = template
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
             let op_path = self.spec.operations[i].path.as_str();
             match best {
                 Some((l, _)) if l > literal => continue,
@@ -120,46 +140,88 @@ impl Validator {
             .position(|(i, _)| self.spec.operations[*i].method == method)
             .or_else(|| {
                 let get = method == "HEAD";
-                hits.iter().position(|(i, _)| get && self.spec.operations[*i].method == "GET")
+                hits.iter()
+                    .position(|(i, _)| get && self.spec.operations[*i].method == "GET")
             });
         match pick {
             Some(k) => {
                 let (i, path_params) = hits.swap_remove(k);
-                Lookup::Found { op: &self.spec.operations[i], path_params }
+                Lookup::Found {
+                    op: &self.spec.operations[i],
+                    path_params,
+                }
             }
             None => Lookup::MethodNotAllowed {
-                allowed: hits.iter().map(|(i, _)| self.spec.operations[*i].method.as_str()).collect(),
+                allowed: hits
+                    .iter()
+                    .map(|(i, _)| self.spec.operations[*i].method.as_str())
+                    .collect(),
             },
         }
     }
 
     fn checker(&self) -> Checker<'_> {
-        Checker { schemas: &self.spec.schemas, patterns: &self.patterns, steps: MAX_STEPS }
+        Checker {
+            schemas: &self.spec.schemas,
+            patterns: &self.patterns,
+            steps: MAX_STEPS,
+        }
     }
 
     /// Every violation of the request (at most [`MAX_VIOLATIONS`]); empty when it matches.
-    pub fn check_request(&self, op: &Operation, path_params: &[(String, String)], parts: RequestParts<'_>) -> Vec<Violation> {
-        let mut sink = Sink { found: Vec::new(), limit: MAX_VIOLATIONS };
+    pub fn check_request(
+        &self,
+        op: &Operation,
+        path_params: &[(String, String)],
+        parts: RequestParts<'_>,
+    ) -> Vec<Violation> {
+        let mut sink = Sink {
+            found: Vec::new(),
+            limit: MAX_VIOLATIONS,
+        };
         let mut checker = self.checker();
         let query = parse_query(parts.query);
         for param in &op.params {
             let raws: Vec<&str> = match param.location {
-                Location::Path => path_params.iter().filter(|(n, _)| *n == param.name).map(|(_, v)| v.as_str()).collect(),
-                Location::Query => query.iter().filter(|(n, _)| *n == param.name).map(|(_, v)| v.as_str()).collect(),
-                Location::Header => parts.headers.iter().filter(|(n, _)| *n == param.name).map(|(_, v)| v.as_str()).collect(),
+                Location::Path => path_params
+                    .iter()
+                    .filter(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+                Location::Query => query
+                    .iter()
+                    .filter(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+                Location::Header => parts
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| *n == param.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
                 Location::Cookie => continue,
             };
-            let mut at = format!("/{}/{}", param.location.token(), crate::openapi::pointer::escape(&param.name));
+            let mut at = format!(
+                "/{}/{}",
+                param.location.token(),
+                crate::openapi::pointer::escape(&param.name)
+            );
             if raws.is_empty() {
                 if param.required {
-                    sink.found.push(Violation { pointer: at, reason: "is required".into() });
+                    sink.found.push(Violation {
+                        pointer: at,
+                        reason: "is required".into(),
+                    });
                 }
                 continue;
             }
             match decode(param, &self.spec.schemas, &raws) {
                 Ok(Some(value)) => checker.check(param.schema, &value, &mut at, 0, &mut sink),
                 Ok(None) => {}
-                Err(reason) => sink.found.push(Violation { pointer: at, reason }),
+                Err(reason) => sink.found.push(Violation {
+                    pointer: at,
+                    reason,
+                }),
             }
         }
         if let Some(body) = &op.body {
@@ -169,7 +231,13 @@ impl Validator {
         sink.found
     }
 
-    fn check_body(&self, checker: &mut Checker<'_>, body: &super::Body, parts: RequestParts<'_>, sink: &mut Sink) {
+    fn check_body(
+        &self,
+        checker: &mut Checker<'_>,
+        body: &super::Body,
+        parts: RequestParts<'_>,
+        sink: &mut Sink,
+    ) {
         let sent = match parts.body {
             BodyInput::Absent => false,
             BodyInput::Unread => true,
@@ -177,21 +245,40 @@ impl Validator {
         };
         if !sent {
             if body.required {
-                sink.found.push(Violation { pointer: "/body".into(), reason: "a request body is required".into() });
+                sink.found.push(Violation {
+                    pointer: "/body".into(),
+                    reason: "a request body is required".into(),
+                });
             }
             return;
         }
-        let content_type = parts.headers.iter().find(|(n, _)| n == "content-type").map(|(_, v)| v.as_str());
+        let content_type = parts
+            .headers
+            .iter()
+            .find(|(n, _)| n == "content-type")
+            .map(|(_, v)| v.as_str());
         let accepted = body.content_types.join(", ");
         let Some(content_type) = content_type else {
-            sink.found.push(Violation { pointer: "/header/content-type".into(), reason: format!("is required with a body; send one of {accepted}") });
+            sink.found.push(Violation {
+                pointer: "/header/content-type".into(),
+                reason: format!("is required with a body; send one of {accepted}"),
+            });
             return;
         };
-        let Some(declared) = body.content_types.iter().find(|d| media_matches(d, content_type)) else {
-            sink.found.push(Violation { pointer: "/header/content-type".into(), reason: format!("must be one of {accepted}") });
+        let Some(declared) = body
+            .content_types
+            .iter()
+            .find(|d| media_matches(d, content_type))
+        else {
+            sink.found.push(Violation {
+                pointer: "/header/content-type".into(),
+                reason: format!("must be one of {accepted}"),
+            });
             return;
         };
-        let (Some(schema), BodyInput::Bytes(bytes)) = (body.json, parts.body) else { return };
+        let (Some(schema), BodyInput::Bytes(bytes)) = (body.json, parts.body) else {
+            return;
+        };
         if !is_json_media(content_type) && !is_json_media(declared) {
             return;
         }
@@ -205,22 +292,44 @@ impl Validator {
         let range = format!("{}XX", status / 100);
         let schema = [code.as_str(), range.as_str(), "default"]
             .iter()
-            .find_map(|key| op.responses.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, s)| *s));
-        let Some(schema) = schema else { return Vec::new() };
-        let mut sink = Sink { found: Vec::new(), limit: MAX_VIOLATIONS };
+            .find_map(|key| {
+                op.responses
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, s)| *s)
+            });
+        let Some(schema) = schema else {
+            return Vec::new();
+        };
+        let mut sink = Sink {
+            found: Vec::new(),
+            limit: MAX_VIOLATIONS,
+        };
         check_json(&mut self.checker(), schema, body, "/response", &mut sink);
         sink.found
     }
 }
 
-fn check_json(checker: &mut Checker<'_>, schema: super::SchemaId, bytes: &[u8], root: &str, sink: &mut Sink) {
+fn check_json(
+    checker: &mut Checker<'_>,
+    schema: super::SchemaId,
+    bytes: &[u8],
+    root: &str,
+    sink: &mut Sink,
+) {
     if nesting(bytes) > MAX_DEPTH {
-        sink.found.push(Violation { pointer: root.into(), reason: format!("nests deeper than {MAX_DEPTH} levels") });
+        sink.found.push(Violation {
+            pointer: root.into(),
+            reason: format!("nests deeper than {MAX_DEPTH} levels"),
+        });
         return;
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(value) => checker.check(schema, &value, &mut root.to_owned(), 0, sink),
-        Err(e) => sink.found.push(Violation { pointer: root.into(), reason: format!("is not valid JSON: {e}") }),
+        Err(e) => sink.found.push(Violation {
+            pointer: root.into(),
+            reason: format!("is not valid JSON: {e}"),
+        }),
     }
 }
 
@@ -255,7 +364,13 @@ fn nesting(bytes: &[u8]) -> usize {
 
 /// Whether a declared media range (`application/json`, `image/*`, `*/*`) covers `sent`.
 pub fn media_matches(declared: &str, sent: &str) -> bool {
-    let essence = |m: &str| m.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = |m: &str| {
+        m.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
     let (d, s) = (essence(declared), essence(sent));
     match (d.split_once('/'), s.split_once('/')) {
         (Some((dt, ds)), Some((st, ss))) => (dt == "*" || dt == st) && (ds == "*" || ds == ss),
@@ -272,8 +387,14 @@ fn match_template(template: &[Segment], got: &[&str]) -> Option<Vec<(String, Str
         match t {
             Segment::Literal(l) if l == g => {}
             Segment::Literal(_) => return None,
-            Segment::Var { prefix, name, suffix } => {
-                let value = g.strip_prefix(prefix.as_str())?.strip_suffix(suffix.as_str())?;
+            Segment::Var {
+                prefix,
+                name,
+                suffix,
+            } => {
+                let value = g
+                    .strip_prefix(prefix.as_str())?
+                    .strip_suffix(suffix.as_str())?;
                 if value.is_empty() {
                     return None;
                 }
@@ -318,7 +439,10 @@ impl ValidationIndex {
 
     /// The validation of `api` at `version` (`None`: routed without a version).
     pub fn get(&self, api: &ApiId, version: Option<&str>) -> Option<&ApiValidator> {
-        self.by_api.get(api)?.iter().find(|v| v.version.as_deref() == version)
+        self.by_api
+            .get(api)?
+            .iter()
+            .find(|v| v.version.as_deref() == version)
     }
 
     /// Whether no API validates.

@@ -94,7 +94,14 @@ impl Checker<'_> {
     }
 
     /// Records every way `value` (at pointer `at`) does not match schema `id`.
-    pub fn check(&mut self, id: SchemaId, value: &Value, at: &mut String, depth: usize, sink: &mut Sink) {
+    pub fn check(
+        &mut self,
+        id: SchemaId,
+        value: &Value,
+        at: &mut String,
+        depth: usize,
+        sink: &mut Sink,
+    ) {
         if sink.full() {
             return;
         }
@@ -115,7 +122,14 @@ impl Checker<'_> {
             return;
         }
         if s.types != 0 && s.types & type_of(value) == 0 {
-            sink.push(at, format!("must be {}, not {}", types::names(s.types), type_name(value)));
+            sink.push(
+                at,
+                format!(
+                    "must be {}, not {}",
+                    types::names(s.types),
+                    type_name(value)
+                ),
+            );
             return;
         }
         if let Some(allowed) = &s.enumeration {
@@ -137,10 +151,22 @@ impl Checker<'_> {
     fn string(&mut self, id: SchemaId, s: &Schema, text: &str, at: &str, sink: &mut Sink) {
         let chars = || text.chars().count() as u64;
         if s.min_length.is_some_and(|min| chars() < min) {
-            sink.push(at, format!("must be at least {} characters long", s.min_length.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must be at least {} characters long",
+                    s.min_length.unwrap_or_default()
+                ),
+            );
         }
         if s.max_length.is_some_and(|max| chars() > max) {
-            sink.push(at, format!("must be at most {} characters long", s.max_length.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must be at most {} characters long",
+                    s.max_length.unwrap_or_default()
+                ),
+            );
         }
         if let Some(Some(re)) = self.patterns.get(id as usize) {
             if !re.is_match(text) {
@@ -154,18 +180,41 @@ impl Checker<'_> {
         }
     }
 
-    fn array(&mut self, s: &Schema, items: &[Value], at: &mut String, depth: usize, sink: &mut Sink) {
+    fn array(
+        &mut self,
+        s: &Schema,
+        items: &[Value],
+        at: &mut String,
+        depth: usize,
+        sink: &mut Sink,
+    ) {
         let n = items.len() as u64;
         if s.min_items.is_some_and(|min| n < min) {
-            sink.push(at, format!("must have at least {} items", s.min_items.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must have at least {} items",
+                    s.min_items.unwrap_or_default()
+                ),
+            );
         }
         if s.max_items.is_some_and(|max| n > max) {
-            sink.push(at, format!("must have at most {} items", s.max_items.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must have at most {} items",
+                    s.max_items.unwrap_or_default()
+                ),
+            );
         }
         if s.unique_items && items.len() <= 1_000 {
-            let dup = (1..items.len()).find(|&i| items[..i].iter().any(|a| json_equal(a, &items[i])));
+            let dup =
+                (1..items.len()).find(|&i| items[..i].iter().any(|a| json_equal(a, &items[i])));
             if let Some(i) = dup {
-                sink.push(at, format!("must have unique items; item {i} repeats an earlier one"));
+                sink.push(
+                    at,
+                    format!("must have unique items; item {i} repeats an earlier one"),
+                );
             }
         }
         if let Some(item) = s.items {
@@ -182,13 +231,32 @@ impl Checker<'_> {
         }
     }
 
-    fn object(&mut self, s: &Schema, map: &serde_json::Map<String, Value>, at: &mut String, depth: usize, sink: &mut Sink) {
+    fn object(
+        &mut self,
+        s: &Schema,
+        map: &serde_json::Map<String, Value>,
+        at: &mut String,
+        depth: usize,
+        sink: &mut Sink,
+    ) {
         let n = map.len() as u64;
         if s.min_properties.is_some_and(|min| n < min) {
-            sink.push(at, format!("must have at least {} members", s.min_properties.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must have at least {} members",
+                    s.min_properties.unwrap_or_default()
+                ),
+            );
         }
         if s.max_properties.is_some_and(|max| n > max) {
-            sink.push(at, format!("must have at most {} members", s.max_properties.unwrap_or_default()));
+            sink.push(
+                at,
+                format!(
+                    "must have at most {} members",
+                    s.max_properties.unwrap_or_default()
+                ),
+            );
         }
         for name in &s.required {
             if !map.contains_key(name) {
@@ -199,7 +267,11 @@ impl Checker<'_> {
             if sink.full() {
                 return;
             }
-            let declared = s.properties.iter().find(|(p, _)| p == name).map(|(_, id)| *id);
+            let declared = s
+                .properties
+                .iter()
+                .find(|(p, _)| p == name)
+                .map(|(_, id)| *id);
             let Some(id) = declared.or(s.additional) else {
                 continue;
             };
@@ -215,17 +287,40 @@ impl Checker<'_> {
         }
     }
 
-    fn combinators(&mut self, s: &Schema, value: &Value, at: &mut String, depth: usize, sink: &mut Sink) {
+    fn combinators(
+        &mut self,
+        s: &Schema,
+        value: &Value,
+        at: &mut String,
+        depth: usize,
+        sink: &mut Sink,
+    ) {
         for &id in &s.all_of {
             self.check(id, value, at, depth + 1, sink);
         }
         if !s.any_of.is_empty() && !s.any_of.iter().any(|&id| self.valid(id, value, depth + 1)) {
-            sink.push(at, format!("must match at least one of {} alternatives (anyOf)", s.any_of.len()));
+            sink.push(
+                at,
+                format!(
+                    "must match at least one of {} alternatives (anyOf)",
+                    s.any_of.len()
+                ),
+            );
         }
         if !s.one_of.is_empty() {
-            let matched = s.one_of.iter().filter(|&&id| self.valid(id, value, depth + 1)).count();
+            let matched = s
+                .one_of
+                .iter()
+                .filter(|&&id| self.valid(id, value, depth + 1))
+                .count();
             if matched != 1 {
-                sink.push(at, format!("must match exactly one of {} alternatives (oneOf); it matches {matched}", s.one_of.len()));
+                sink.push(
+                    at,
+                    format!(
+                        "must match exactly one of {} alternatives (oneOf); it matches {matched}",
+                        s.one_of.len()
+                    ),
+                );
             }
         }
         if let Some(not) = s.not {
@@ -267,9 +362,13 @@ fn number(s: &Schema, n: &serde_json::Number, at: &str, sink: &mut Sink) {
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
     }

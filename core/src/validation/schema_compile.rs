@@ -105,9 +105,7 @@ impl<'a> SchemaCompiler<'a> {
         };
         if let Some(reference) = ref_of(value) {
             let target = self.reference(reference, at, depth);
-            let siblings = obj
-                .keys()
-                .any(|k| k != "$ref" && !is_annotation(k));
+            let siblings = obj.keys().any(|k| k != "$ref" && !is_annotation(k));
             if !(self.v31 && siblings) {
                 return target;
             }
@@ -136,7 +134,9 @@ impl<'a> SchemaCompiler<'a> {
         self.by_ref.insert(reference.to_owned(), id);
         let target_at = reference.trim_start_matches('#').to_owned();
         let compiled = match target {
-            Value::Object(obj) if ref_of(target).is_none() => self.build(obj, &target_at, depth + 1),
+            Value::Object(obj) if ref_of(target).is_none() => {
+                self.build(obj, &target_at, depth + 1)
+            }
             other => {
                 let inner = self.compile(other, &target_at, depth + 1);
                 Schema {
@@ -151,12 +151,24 @@ impl<'a> SchemaCompiler<'a> {
         id
     }
 
-    fn sub(&mut self, obj: &'a Map<String, Value>, at: &str, key: &str, depth: usize) -> Option<SchemaId> {
+    fn sub(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        at: &str,
+        key: &str,
+        depth: usize,
+    ) -> Option<SchemaId> {
         obj.get(key)
             .map(|v| self.compile(v, &child(at, key), depth + 1))
     }
 
-    fn list(&mut self, obj: &'a Map<String, Value>, at: &str, key: &str, depth: usize) -> Vec<SchemaId> {
+    fn list(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        at: &str,
+        key: &str,
+        depth: usize,
+    ) -> Vec<SchemaId> {
         let Some(items) = obj.get(key) else {
             return Vec::new();
         };
@@ -190,7 +202,11 @@ impl<'a> SchemaCompiler<'a> {
             s.enumeration = Some(vec![value.clone()]);
         }
         if let Some(req) = obj.get("required").and_then(Value::as_array) {
-            s.required = req.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            s.required = req
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
         }
         if let Some(props) = obj.get("properties").and_then(Value::as_object) {
             let here = child(at, "properties");
@@ -232,7 +248,10 @@ impl<'a> SchemaCompiler<'a> {
             None => {}
         }
         s.multiple_of = num("multipleOf").filter(|m| *m > 0.0);
-        s.format = obj.get("format").and_then(Value::as_str).and_then(Format::parse);
+        s.format = obj
+            .get("format")
+            .and_then(Value::as_str)
+            .and_then(Format::parse);
         s.all_of = self.list(obj, at, "allOf", depth);
         s.any_of = self.list(obj, at, "anyOf", depth);
         s.one_of = self.list(obj, at, "oneOf", depth);

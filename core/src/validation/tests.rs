@@ -12,8 +12,14 @@ fn testdata(rel: &str) -> Option<Vec<u8>> {
 
 fn load(rel: &str) -> Value {
     let bytes = testdata(rel).unwrap_or_else(|| panic!("missing test document {rel}"));
-    let format = if rel.ends_with(".json") { SourceFormat::Json } else { SourceFormat::Yaml };
-    load_document(&bytes, format).unwrap_or_else(|e| panic!("{rel}: {e:?}")).value
+    let format = if rel.ends_with(".json") {
+        SourceFormat::Json
+    } else {
+        SourceFormat::Yaml
+    };
+    load_document(&bytes, format)
+        .unwrap_or_else(|e| panic!("{rel}: {e:?}"))
+        .value
 }
 
 fn petstore() -> Validator {
@@ -21,14 +27,31 @@ fn petstore() -> Validator {
 }
 
 /// Checks one request; `None` for the body means no body.
-fn check(v: &Validator, method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Vec<Violation> {
+fn check(
+    v: &Validator,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Vec<Violation> {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
-    let headers: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
     let Lookup::Found { op, path_params } = v.lookup(method, path) else {
         panic!("{method} {path} not found");
     };
     let body = body.map_or(BodyInput::Absent, |b| BodyInput::Bytes(b.as_bytes()));
-    v.check_request(op, &path_params, RequestParts { query, headers: &headers, body })
+    v.check_request(
+        op,
+        &path_params,
+        RequestParts {
+            query,
+            headers: &headers,
+            body,
+        },
+    )
 }
 
 fn pointers(violations: &[Violation]) -> Vec<&str> {
@@ -53,7 +76,8 @@ fn every_test_document_compiles() {
     ];
     for rel in docs {
         let compiled = compile_document(&load(rel)).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
-        let back: CompiledValidation = serde_json::from_str(&serde_json::to_string(&compiled).unwrap()).unwrap();
+        let back: CompiledValidation =
+            serde_json::from_str(&serde_json::to_string(&compiled).unwrap()).unwrap();
         assert_eq!(back, compiled, "{rel} round-trips");
         Validator::new(compiled);
     }
@@ -71,23 +95,63 @@ fn petstore_requests_are_judged_by_the_table() {
         ("GET", "/pets?limit=101", &[], None, &["/query/limit"]),
         ("GET", "/pets?limit=2.5", &[], None, &["/query/limit"]),
         ("GET", "/pets?limit=1&limit=2", &[], None, &["/query/limit"]),
-        ("GET", "/pets?limit=99999999999", &[], None, &["/query/limit", "/query/limit"]),
+        (
+            "GET",
+            "/pets?limit=99999999999",
+            &[],
+            None,
+            &["/query/limit", "/query/limit"],
+        ),
         ("GET", "/pets/42", &[], None, &[]),
         ("GET", "/pets/%E2%9C%93", &[], None, &[]),
         ("POST", "/pets", &[JSON], Some(pet), &[]),
-        ("POST", "/pets", &[("content-type", "application/json; charset=utf-8")], Some(pet), &[]),
+        (
+            "POST",
+            "/pets",
+            &[("content-type", "application/json; charset=utf-8")],
+            Some(pet),
+            &[],
+        ),
         ("POST", "/pets", &[], None, &["/body"]),
-        ("POST", "/pets", &[("content-type", "text/plain")], Some(pet), &["/header/content-type"]),
+        (
+            "POST",
+            "/pets",
+            &[("content-type", "text/plain")],
+            Some(pet),
+            &["/header/content-type"],
+        ),
         ("POST", "/pets", &[], Some(pet), &["/header/content-type"]),
         ("POST", "/pets", &[JSON], Some("{not json"), &["/body"]),
-        ("POST", "/pets", &[JSON], Some(r#"{"id": "one"}"#), &["/body/name", "/body/id"]),
-        ("POST", "/pets", &[JSON], Some(r#"{"id": 1e400, "name": "x"}"#), &["/body"]),
-        ("POST", "/pets", &[JSON], Some(r#"{"id": 18446744073709551615, "name": "x"}"#), &["/body/id"]),
+        (
+            "POST",
+            "/pets",
+            &[JSON],
+            Some(r#"{"id": "one"}"#),
+            &["/body/name", "/body/id"],
+        ),
+        (
+            "POST",
+            "/pets",
+            &[JSON],
+            Some(r#"{"id": 1e400, "name": "x"}"#),
+            &["/body"],
+        ),
+        (
+            "POST",
+            "/pets",
+            &[JSON],
+            Some(r#"{"id": 18446744073709551615, "name": "x"}"#),
+            &["/body/id"],
+        ),
         ("POST", "/pets", &[JSON], Some("[]"), &["/body"]),
     ];
     for (method, url, headers, body, expected) in cases {
         let got = check(&v, method, url, headers, *body);
-        assert_eq!(pointers(&got), *expected, "{method} {url} {body:?}: {got:?}");
+        assert_eq!(
+            pointers(&got),
+            *expected,
+            "{method} {url} {body:?}: {got:?}"
+        );
     }
 }
 
@@ -96,7 +160,12 @@ fn unknown_paths_and_methods_are_told_apart() {
     let v = petstore();
     assert_eq!(v.lookup("GET", "/owners"), Lookup::UnknownPath);
     assert_eq!(v.lookup("GET", "/pets/1/toys"), Lookup::UnknownPath);
-    assert_eq!(v.lookup("DELETE", "/pets"), Lookup::MethodNotAllowed { allowed: vec!["GET", "POST"] });
+    assert_eq!(
+        v.lookup("DELETE", "/pets"),
+        Lookup::MethodNotAllowed {
+            allowed: vec!["GET", "POST"]
+        }
+    );
     assert!(matches!(v.lookup("HEAD", "/pets/1"), Lookup::Found { .. }));
 }
 
@@ -145,8 +214,19 @@ fn body_keywords_report_each_violation_with_its_pointer() {
     assert_eq!(
         ptrs,
         vec![
-            "/body/age", "/body/either", "/body/extra", "/body/id", "/body/kind", "/body/name", "/body/name",
-            "/body/never", "/body/pick", "/body/tags", "/body/tags/0/name", "/body/tags/1/name", "/body/when"
+            "/body/age",
+            "/body/either",
+            "/body/extra",
+            "/body/id",
+            "/body/kind",
+            "/body/name",
+            "/body/name",
+            "/body/never",
+            "/body/pick",
+            "/body/tags",
+            "/body/tags/0/name",
+            "/body/tags/1/name",
+            "/body/when"
         ],
         "{got:#?}"
     );
@@ -162,8 +242,21 @@ fn openapi_31_type_arrays_const_and_numeric_exclusive_bounds() {
         }}),
         "3.1.0",
     );
-    assert!(check(&v, "POST", "/x", &[JSON], Some(r#"{"a":null,"b":"x","c":0.5}"#)).is_empty());
-    let got = check(&v, "POST", "/x", &[JSON], Some(r#"{"a":"1","b":"y","c":0}"#));
+    assert!(check(
+        &v,
+        "POST",
+        "/x",
+        &[JSON],
+        Some(r#"{"a":null,"b":"x","c":0.5}"#)
+    )
+    .is_empty());
+    let got = check(
+        &v,
+        "POST",
+        "/x",
+        &[JSON],
+        Some(r#"{"a":"1","b":"y","c":0}"#),
+    );
     assert_eq!(pointers(&got), vec!["/body/a", "/body/b", "/body/c"]);
 }
 
@@ -181,7 +274,10 @@ fn cycles_in_refs_compile_and_check() {
         }}
     }));
     let deep = r#"{"kids":[{"kids":[{"n":"x"}]}]}"#;
-    assert_eq!(pointers(&check(&v, "POST", "/tree", &[JSON], Some(deep))), vec!["/body/kids/0/kids/0/n"]);
+    assert_eq!(
+        pointers(&check(&v, "POST", "/tree", &[JSON], Some(deep))),
+        vec!["/body/kids/0/kids/0/n"]
+    );
     let bomb = format!("{}{}", "{\"kids\":[".repeat(200), "]}".repeat(200));
     let got = check(&v, "POST", "/tree", &[JSON], Some(&bomb));
     assert_eq!(pointers(&got), vec!["/body"]);
@@ -209,12 +305,28 @@ fn parameters_follow_style_and_explode() {
     let id = ("x-request-id", "123e4567-e89b-12d3-a456-426614174000");
     let url = "/items/1,2?tag=a&tag=b&csv=1,2&flag=true&filter=%7B%22q%22%3A1%7D";
     assert_eq!(check(&v, "GET", url, &[id], None), vec![]);
-    let got = check(&v, "GET", "/items/1,x?tag=c&csv=1,2,3&flag=yes&filter={}", &[("x-request-id", "nope")], None);
+    let got = check(
+        &v,
+        "GET",
+        "/items/1,x?tag=c&csv=1,2,3&flag=yes&filter={}",
+        &[("x-request-id", "nope")],
+        None,
+    );
     assert_eq!(
         pointers(&got),
-        vec!["/path/ids/1", "/query/tag/0", "/query/csv", "/query/flag", "/header/x-request-id", "/query/filter/q"]
+        vec![
+            "/path/ids/1",
+            "/query/tag/0",
+            "/query/csv",
+            "/query/flag",
+            "/header/x-request-id",
+            "/query/filter/q"
+        ]
     );
-    assert_eq!(pointers(&check(&v, "GET", "/items/1", &[], None)), vec!["/header/x-request-id"]);
+    assert_eq!(
+        pointers(&check(&v, "GET", "/items/1", &[], None)),
+        vec!["/header/x-request-id"]
+    );
 }
 
 #[test]
@@ -228,27 +340,49 @@ fn bad_documents_are_refused_with_locations() {
     });
     let issues = compile_document(&doc).unwrap_err();
     let at: Vec<&str> = issues.iter().map(|i| i.pointer.as_str()).collect();
-    assert!(at.contains(&"/paths/~1x/get/parameters/0/schema/pattern"), "{issues:?}");
-    assert!(at.contains(&"/paths/~1x/get/responses/200/content/application~1json/schema/type"), "{issues:?}");
+    assert!(
+        at.contains(&"/paths/~1x/get/parameters/0/schema/pattern"),
+        "{issues:?}"
+    );
+    assert!(
+        at.contains(&"/paths/~1x/get/responses/200/content/application~1json/schema/type"),
+        "{issues:?}"
+    );
 }
 
 #[test]
 fn responses_are_checked_by_status_range_and_default() {
     let v = body_doc(json!({}), "3.0.3");
-    let Lookup::Found { op, .. } = v.lookup("POST", "/x") else { panic!() };
+    let Lookup::Found { op, .. } = v.lookup("POST", "/x") else {
+        panic!()
+    };
     assert!(v.check_response(op, 200, br#"{"ok":1}"#).is_empty());
-    assert_eq!(pointers(&v.check_response(op, 200, b"{}")), vec!["/response/ok"]);
+    assert_eq!(
+        pointers(&v.check_response(op, 200, b"{}")),
+        vec!["/response/ok"]
+    );
     assert!(v.check_response(op, 404, b"{}").is_empty());
     let pet = petstore();
-    let Lookup::Found { op, .. } = pet.lookup("GET", "/pets/1") else { panic!() };
-    assert_eq!(pointers(&pet.check_response(op, 500, br#"{"code":"x"}"#)), vec!["/response/message", "/response/code"]);
+    let Lookup::Found { op, .. } = pet.lookup("GET", "/pets/1") else {
+        panic!()
+    };
+    assert_eq!(
+        pointers(&pet.check_response(op, 500, br#"{"code":"x"}"#)),
+        vec!["/response/message", "/response/code"]
+    );
 }
 
 #[test]
 fn violations_are_capped() {
-    let v = body_doc(json!({"type": "array", "items": {"type": "string"}}), "3.0.3");
+    let v = body_doc(
+        json!({"type": "array", "items": {"type": "string"}}),
+        "3.0.3",
+    );
     let many = format!("[{}1]", "1,".repeat(500));
-    assert_eq!(check(&v, "POST", "/x", &[JSON], Some(&many)).len(), MAX_VIOLATIONS);
+    assert_eq!(
+        check(&v, "POST", "/x", &[JSON], Some(&many)).len(),
+        MAX_VIOLATIONS
+    );
 }
 
 proptest! {

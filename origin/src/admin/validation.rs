@@ -79,7 +79,10 @@ impl ValidationSettings {
     fn filled(self) -> Result<ValidationSettings, AppError> {
         let max = self.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY);
         if !(1..=MAX_MAX_BODY).contains(&max) {
-            return Err(AppError::invalid("max_body_bytes", format!("must be between 1 and {MAX_MAX_BODY} (the edge's body limit)")));
+            return Err(AppError::invalid(
+                "max_body_bytes",
+                format!("must be between 1 and {MAX_MAX_BODY} (the edge's body limit)"),
+            ));
         }
         Ok(ValidationSettings {
             requests: self.requests,
@@ -99,7 +102,12 @@ pub struct CompileError {
 }
 
 fn compile_errors_response(errors: Vec<CompileError>) -> Response {
-    let first = errors.first().map_or(String::new(), |e| format!("; the first: version {} `{}`: {}", e.version, e.pointer, e.message));
+    let first = errors.first().map_or(String::new(), |e| {
+        format!(
+            "; the first: version {} `{}`: {}",
+            e.version, e.pointer, e.message
+        )
+    });
     let problem = Problem::new(
         ProblemKind::MalformedRequest,
         format!("{} problem(s) in the API's OpenAPI documents prevent validation, each listed in `errors`{first}", errors.len()),
@@ -107,10 +115,16 @@ fn compile_errors_response(errors: Vec<CompileError>) -> Response {
     .with_field("spec");
     let mut body = serde_json::to_value(&problem).unwrap_or_default();
     if let Some(obj) = body.as_object_mut() {
-        obj.insert("errors".into(), serde_json::to_value(&errors).unwrap_or_default());
+        obj.insert(
+            "errors".into(),
+            serde_json::to_value(&errors).unwrap_or_default(),
+        );
     }
     let mut response = (StatusCode::BAD_REQUEST, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+    );
     response
 }
 
@@ -121,7 +135,11 @@ async fn compile_errors(state: &AppState, api_id: &str) -> Result<Vec<CompileErr
         let mut errors = Vec::new();
         for spec in specs {
             if let Err(issues) = compile_spec(&spec.text) {
-                errors.extend(issues.into_iter().take(50).map(|i| CompileError { version: spec.version.clone(), pointer: i.pointer, message: i.message }));
+                errors.extend(issues.into_iter().take(50).map(|i| CompileError {
+                    version: spec.version.clone(),
+                    pointer: i.pointer,
+                    message: i.message,
+                }));
             }
         }
         errors
@@ -162,17 +180,29 @@ pub async fn put_validation(
             return Ok(compile_errors_response(errors));
         }
     }
-    let json = serde_json::to_string(&settings).map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding validation")))?;
+    let json = serde_json::to_string(&settings)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("encoding validation")))?;
     let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM api_validation WHERE api_id = $1").bind(&id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO api_validation (api_id, settings_json, updated_at) VALUES ($1, $2, $3)")
+    sqlx::query("DELETE FROM api_validation WHERE api_id = $1")
         .bind(&id)
-        .bind(&json)
-        .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "INSERT INTO api_validation (api_id, settings_json, updated_at) VALUES ($1, $2, $3)",
+    )
+    .bind(&id)
+    .bind(&json)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
     config_version::bump(&mut *tx).await?;
-    let change = audit::Change { action: "api.validation.set", target_type: "api", target_id: &id, before: None, after: serde_json::from_str(&json).ok() };
+    let change = audit::Change {
+        action: "api.validation.set",
+        target_type: "api",
+        target_id: &id,
+        before: None,
+        after: serde_json::from_str(&json).ok(),
+    };
     audit::record(&mut tx, &actor, now_ms(), change).await?;
     tx.commit().await?;
     Ok(axum::Json(settings).into_response())
@@ -191,10 +221,22 @@ pub async fn put_validation(
         (status = 404, description = "No API has this id, or it has no validation set", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_validation(State(state): State<AppState>, Path(id): Path<String>) -> Result<axum::Json<ValidationSettings>, AppError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT settings_json FROM api_validation WHERE api_id = $1").bind(&id).fetch_optional(&state.db).await?;
-    let (json,) = row.ok_or(AppError::NotFound { what: "validation settings of API", id })?;
-    serde_json::from_str(&json).map(axum::Json).map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("stored validation")))
+pub async fn get_validation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<ValidationSettings>, AppError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT settings_json FROM api_validation WHERE api_id = $1")
+            .bind(&id)
+            .fetch_optional(&state.db)
+            .await?;
+    let (json,) = row.ok_or(AppError::NotFound {
+        what: "validation settings of API",
+        id,
+    })?;
+    serde_json::from_str(&json)
+        .map(axum::Json)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("stored validation")))
 }
 
 /// Turns an API's request validation off.
@@ -210,14 +252,27 @@ pub async fn get_validation(State(state): State<AppState>, Path(id): Path<String
         (status = 404, description = "No API has this id", body = ProblemDoc, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete_validation(State(state): State<AppState>, Extension(actor): Extension<Actor>, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+pub async fn delete_validation(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
     if !fields::exists(&state.db, Table::Apis, &id).await? {
         return Err(AppError::NotFound { what: "API", id });
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM api_validation WHERE api_id = $1").bind(&id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM api_validation WHERE api_id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
     config_version::bump(&mut *tx).await?;
-    let change = audit::Change { action: "api.validation.delete", target_type: "api", target_id: &id, before: None, after: None };
+    let change = audit::Change {
+        action: "api.validation.delete",
+        target_type: "api",
+        target_id: &id,
+        before: None,
+        after: None,
+    };
     audit::record(&mut tx, &actor, now_ms(), change).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

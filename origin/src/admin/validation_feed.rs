@@ -11,7 +11,9 @@ use crate::admin::validation::ValidationSettings;
 use crate::error::AppError;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tollgate_core::validation::{compile_document, ApiValidation, CompileIssue, CompiledValidation, RequestMode, ResponseMode};
+use tollgate_core::validation::{
+    compile_document, ApiValidation, CompileIssue, CompiledValidation, RequestMode, ResponseMode,
+};
 use tollgate_core::ApiId;
 
 /// Most compiled documents kept in memory.
@@ -49,12 +51,25 @@ pub async fn live_specs(db: &crate::db::Db, api: Option<&str>) -> Result<Vec<Liv
             .fetch_all(db)
             .await?,
     };
-    Ok(rows.into_iter().map(|(api_id, version, created_at, text)| LiveSpec { api_id, version, created_at, text }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(api_id, version, created_at, text)| LiveSpec {
+            api_id,
+            version,
+            created_at,
+            text,
+        })
+        .collect())
 }
 
 /// Compiles a stored document (JSON text).
 pub fn compile_spec(text: &str) -> Result<CompiledValidation, Vec<CompileIssue>> {
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| vec![CompileIssue { pointer: String::new(), message: format!("the stored document is not JSON: {e}") }])?;
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        vec![CompileIssue {
+            pointer: String::new(),
+            message: format!("the stored document is not JSON: {e}"),
+        }]
+    })?;
     compile_document(&doc)
 }
 
@@ -70,13 +85,19 @@ pub async fn load_validations(db: &crate::db::Db) -> Result<Vec<ApiValidation>, 
         .fetch_all(db)
         .await?;
     let missing = {
-        let cached = cache().lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
-        versions.iter().any(|(a, v, c)| !cached.contains_key(&(a.clone(), v.clone(), *c)))
+        let cached = cache()
+            .lock()
+            .map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
+        versions
+            .iter()
+            .any(|(a, v, c)| !cached.contains_key(&(a.clone(), v.clone(), *c)))
     };
     if missing {
         compile_missing(live_specs(db, None).await?).await?;
     }
-    let cached = cache().lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
+    let cached = cache()
+        .lock()
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
     let mut out = Vec::new();
     for (api_id, json) in settings {
         let Ok(s) = serde_json::from_str::<ValidationSettings>(&json) else {
@@ -94,7 +115,9 @@ pub async fn load_validations(db: &crate::db::Db) -> Result<Vec<ApiValidation>, 
                     version: Some(version.clone()),
                     requests,
                     responses,
-                    max_body_bytes: s.max_body_bytes.unwrap_or(crate::admin::validation::DEFAULT_MAX_BODY),
+                    max_body_bytes: s
+                        .max_body_bytes
+                        .unwrap_or(crate::admin::validation::DEFAULT_MAX_BODY),
                     spec: CompiledValidation::clone(spec),
                 });
             }
@@ -105,8 +128,13 @@ pub async fn load_validations(db: &crate::db::Db) -> Result<Vec<ApiValidation>, 
 
 async fn compile_missing(specs: Vec<LiveSpec>) -> Result<(), AppError> {
     let todo: Vec<LiveSpec> = {
-        let cached = cache().lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
-        specs.into_iter().filter(|s| !cached.contains_key(&(s.api_id.clone(), s.version.clone(), s.created_at))).collect()
+        let cached = cache()
+            .lock()
+            .map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
+        specs
+            .into_iter()
+            .filter(|s| !cached.contains_key(&(s.api_id.clone(), s.version.clone(), s.created_at)))
+            .collect()
     };
     let compiled = tokio::task::spawn_blocking(move || {
         todo.into_iter()
@@ -122,7 +150,9 @@ async fn compile_missing(specs: Vec<LiveSpec>) -> Result<(), AppError> {
     })
     .await
     .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("compiling documents")))?;
-    let mut cached = cache().lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
+    let mut cached = cache()
+        .lock()
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("validation cache poisoned")))?;
     if cached.len() + compiled.len() > CACHE_ENTRIES {
         cached.clear();
     }
