@@ -142,7 +142,7 @@ test("hostile bodies are 400 or 413, never 500", async () => {
   const bomb = "[".repeat(5000) + "]".repeat(5000);
   assert.deepEqual(await violations(await post("/shop/items", JSON.stringify({ name: "n", price: 1 }).replace("}", `,"nested":${bomb}}`))), ["/body"]);
   assert.deepEqual(await violations(await post("/pets/pets", '{"id": 1e400, "name": "x"}')), ["/body"]);
-  assert.deepEqual(await violations(await post("/pets/pets", `{"id": ${"9".repeat(1500)}, "name": "x"}`)), ["/body/id"]);
+  assert.deepEqual(await violations(await post("/pets/pets", `{"id": ${"9".repeat(300)}, "name": "x"}`)), ["/body/id"]);
   const utf8 = Buffer.concat([Buffer.from('{"id": 1, "name": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
   assert.deepEqual(await violations(await post("/pets/pets", utf8)), ["/body"]);
 });

@@ -6,14 +6,17 @@
 //! form must cross the origin→edge boundary inside the snapshot, so it has to be plain
 //! serde data; `jsonschema`'s validators are built in memory from a schema and are not
 //! serialisable, so every isolate would re-resolve and re-compile every document from raw
-//! OpenAPI on each snapshot. `jsonschema` also pulls in `fancy-regex` (a backtracking
-//! engine: catastrophic patterns are a ReDoS risk at the edge), `referencing`, `ahash`,
-//! `email_address`, `idna` and friends, which adds several hundred KiB to a worker whose
-//! whole size budget is shared with every other feature. OpenAPI 3.0 schemas are a JSON
+//! OpenAPI on each snapshot. `jsonschema` (not built for wasm32 here) also depends on
+//! `fancy-regex` (a backtracking engine: catastrophic patterns are a ReDoS risk at the
+//! edge) on top of `regex`, plus `referencing`, `ahash`, `email_address` and friends; the
+//! `regex` crate alone, measured, added ~200 KiB gzipped to a ~420 KiB worker. OpenAPI 3.0 schemas are a JSON
 //! Schema dialect of their own (`nullable`, boolean `exclusiveMinimum`) that a generic
 //! validator would need translated anyway. So core implements the subset OpenAPI documents
 //! use — types (with `nullable` and 3.1 type arrays), `enum`/`const`, object and array
-//! keywords, string lengths and `pattern` (the `regex` crate: linear time, no ReDoS),
+//! keywords, string lengths and `pattern` (`regex-lite`: worst case linear in pattern ×
+//! input, no look-around or back-references, so no ReDoS; `\d`/`\w` are ASCII as in
+//! ECMA-262 without the `u` flag; chosen over `regex` whose Unicode tables and DFA cost
+//! ~200 KiB gzipped in the worker),
 //! numeric bounds, `multipleOf`, `allOf`/`anyOf`/`oneOf`/`not` and the common formats —
 //! and ignores unknown keywords, as JSON Schema says to. Schemas live in one arena per
 //! document, indexed by number, so `$ref` cycles are just back-references.
@@ -22,8 +25,11 @@
 //! ([`MAX_VIOLATIONS`]), evaluation steps per request ([`MAX_STEPS`]) and body bytes (the
 //! API's `max_body_bytes`).
 
+mod body;
 pub mod compile;
 mod formats;
+pub mod index;
+mod numbers;
 pub mod params;
 pub mod request;
 pub mod schema;
@@ -36,8 +42,10 @@ mod tests;
 use crate::ApiId;
 use serde::{Deserialize, Serialize};
 
+pub use body::media_matches;
 pub use compile::{compile_document, CompileIssue};
-pub use request::{ApiValidator, BodyInput, Lookup, RequestParts, ValidationIndex, Validator};
+pub use index::{ApiValidator, ValidationIndex};
+pub use request::{BodyInput, Lookup, RequestParts, Validator};
 pub use schema::{Schema, SchemaId};
 
 /// Most violations listed for one request; checking stops once this many are found.

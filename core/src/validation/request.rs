@@ -3,14 +3,13 @@
 //! as OpenAPI says), then check path, query and header parameters, the content type and
 //! the JSON body, collecting every violation up to [`MAX_VIOLATIONS`].
 
+use super::body::{check_json, media_matches};
 use super::compile::is_json_media;
 use super::params::{decode, parse_query, percent_decode, Location};
 use super::schema_check::{Checker, Sink};
 use super::schema_compile::compile_pattern;
-use super::{ApiValidation, CompiledValidation, Operation, RequestMode, ResponseMode, Violation};
-use super::{MAX_DEPTH, MAX_STEPS, MAX_VIOLATIONS};
-use crate::ApiId;
-use std::collections::HashMap;
+use super::{CompiledValidation, Operation, Violation};
+use super::{MAX_STEPS, MAX_VIOLATIONS};
 
 /// One segment of a path template: literal text, or `prefix{var}suffix`.
 #[derive(Debug, Clone)]
@@ -83,7 +82,7 @@ pub struct RequestParts<'a> {
 #[derive(Debug)]
 pub struct Validator {
     spec: CompiledValidation,
-    patterns: Vec<Option<regex::Regex>>,
+    patterns: Vec<Option<regex_lite::Regex>>,
     templates: Vec<Vec<Segment>>,
 }
 
@@ -310,74 +309,6 @@ impl Validator {
     }
 }
 
-fn check_json(
-    checker: &mut Checker<'_>,
-    schema: super::SchemaId,
-    bytes: &[u8],
-    root: &str,
-    sink: &mut Sink,
-) {
-    if nesting(bytes) > MAX_DEPTH {
-        sink.found.push(Violation {
-            pointer: root.into(),
-            reason: format!("nests deeper than {MAX_DEPTH} levels"),
-        });
-        return;
-    }
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(value) => checker.check(schema, &value, &mut root.to_owned(), 0, sink),
-        Err(e) => sink.found.push(Violation {
-            pointer: root.into(),
-            reason: format!("is not valid JSON: {e}"),
-        }),
-    }
-}
-
-/// The deepest `[`/`{` nesting of JSON text (strings skipped), stopping past the limit.
-fn nesting(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-                if max > MAX_DEPTH {
-                    return max;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
-/// Whether a declared media range (`application/json`, `image/*`, `*/*`) covers `sent`.
-pub fn media_matches(declared: &str, sent: &str) -> bool {
-    let essence = |m: &str| {
-        m.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    };
-    let (d, s) = (essence(declared), essence(sent));
-    match (d.split_once('/'), s.split_once('/')) {
-        (Some((dt, ds)), Some((st, ss))) => (dt == "*" || dt == st) && (ds == "*" || ds == ss),
-        _ => false,
-    }
-}
-
 fn match_template(template: &[Segment], got: &[&str]) -> Option<Vec<(String, String)>> {
     if template.len() != got.len() {
         return None;
@@ -403,50 +334,4 @@ fn match_template(template: &[Segment], got: &[&str]) -> Option<Vec<(String, Str
         }
     }
     Some(params)
-}
-
-/// An API version's settings with its prepared validator.
-#[derive(Debug)]
-pub struct ApiValidator {
-    pub version: Option<String>,
-    pub requests: RequestMode,
-    pub responses: ResponseMode,
-    pub max_body_bytes: u64,
-    pub validator: Validator,
-}
-
-/// The snapshot's validations by API and version, prepared once per snapshot.
-#[derive(Debug, Default)]
-pub struct ValidationIndex {
-    by_api: HashMap<ApiId, Vec<ApiValidator>>,
-}
-
-impl ValidationIndex {
-    /// Prepares every entry (compiling patterns once).
-    pub fn new(list: Vec<ApiValidation>) -> ValidationIndex {
-        let mut by_api: HashMap<ApiId, Vec<ApiValidator>> = HashMap::new();
-        for v in list {
-            by_api.entry(v.api_id).or_default().push(ApiValidator {
-                version: v.version,
-                requests: v.requests,
-                responses: v.responses,
-                max_body_bytes: v.max_body_bytes,
-                validator: Validator::new(v.spec),
-            });
-        }
-        ValidationIndex { by_api }
-    }
-
-    /// The validation of `api` at `version` (`None`: routed without a version).
-    pub fn get(&self, api: &ApiId, version: Option<&str>) -> Option<&ApiValidator> {
-        self.by_api
-            .get(api)?
-            .iter()
-            .find(|v| v.version.as_deref() == version)
-    }
-
-    /// Whether no API validates.
-    pub fn is_empty(&self) -> bool {
-        self.by_api.is_empty()
-    }
 }

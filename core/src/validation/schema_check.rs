@@ -3,13 +3,14 @@
 //! hostile body or an `anyOf` fan-out cannot make one request expensive.
 
 use super::formats::check_format;
+use super::numbers::{json_equal, number};
 use super::schema::{types, Schema, SchemaId};
 use super::{Violation, MAX_DEPTH};
 use crate::openapi::pointer::escape;
 use serde_json::Value;
 
 /// Compiled patterns, indexed like the arena (`None`: no pattern).
-pub type Patterns = [Option<regex::Regex>];
+pub type Patterns = [Option<regex_lite::Regex>];
 
 /// Where violations go.
 pub struct Sink {
@@ -23,7 +24,7 @@ impl Sink {
         self.found.len() >= self.limit
     }
 
-    fn push(&mut self, pointer: &str, reason: String) {
+    pub(super) fn push(&mut self, pointer: &str, reason: String) {
         if !self.full() {
             self.found.push(Violation {
                 pointer: pointer.to_owned(),
@@ -328,48 +329,5 @@ impl Checker<'_> {
                 sink.push(at, "must not match the schema in `not`".into());
             }
         }
-    }
-}
-
-fn number(s: &Schema, n: &serde_json::Number, at: &str, sink: &mut Sink) {
-    let Some(x) = n.as_f64() else { return };
-    if let Some(min) = s.minimum.filter(|&m| x < m) {
-        sink.push(at, format!("must be at least {min}"));
-    }
-    if let Some(max) = s.maximum.filter(|&m| x > m) {
-        sink.push(at, format!("must be at most {max}"));
-    }
-    if let Some(min) = s.exclusive_minimum.filter(|&m| x <= m) {
-        sink.push(at, format!("must be greater than {min}"));
-    }
-    if let Some(max) = s.exclusive_maximum.filter(|&m| x >= m) {
-        sink.push(at, format!("must be less than {max}"));
-    }
-    if let Some(m) = s.multiple_of {
-        let q = x / m;
-        if q.is_finite() && (q - q.round()).abs() > 1e-9 {
-            sink.push(at, format!("must be a multiple of {m}"));
-        }
-    }
-    if let Some(format) = s.format {
-        if let Err(reason) = check_format(format, &Value::Number(n.clone())) {
-            sink.push(at, reason);
-        }
-    }
-}
-
-/// JSON equality where `1` and `1.0` are the same number.
-fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
-        }
-        _ => a == b,
     }
 }

@@ -16,11 +16,11 @@ pub const MAX_PATTERN_LEN: usize = 1_000;
 pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 /// Compiles a pattern the way the edge will (same limits).
-pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, String> {
+pub fn compile_pattern(pattern: &str) -> Result<regex_lite::Regex, String> {
     if pattern.len() > MAX_PATTERN_LEN {
         return Err(format!("a pattern is limited to {MAX_PATTERN_LEN} bytes"));
     }
-    regex::RegexBuilder::new(pattern)
+    regex_lite::RegexBuilder::new(pattern)
         .size_limit(PATTERN_SIZE_LIMIT)
         .build()
         .map_err(|e| {
