@@ -17,8 +17,8 @@
 //! enforce mode and forwarded unchecked in report mode. The body is read from a clone
 //! (a tee), so the original still streams to the upstream.
 //!
-//! Answers (responses mode `report`): JSON answers of at most [`MAX_RESPONSE_BYTES`] with
-//! a declared length are checked against the status's schema; mismatches only add
+//! Answers (responses mode `report`): JSON answers of at most [`MAX_RESPONSE_BYTES`] are
+//! checked against the status's schema; mismatches only add
 //! `tollgate-response-validation: failed; count=N`. Never blocking.
 
 use crate::config::EdgeConfig;
@@ -253,7 +253,9 @@ fn refuse(violations: Vec<Violation>) -> Result<Response, Problem> {
         .with_headers(headers))
 }
 
-/// Checks a small JSON answer; the number of violations when there are any.
+/// Checks a small JSON answer; the number of violations when there are any. The answer
+/// is read from a tee up to [`MAX_RESPONSE_BYTES`] (the edge forwards no
+/// `content-length`, so the size is only known by reading); a longer one goes unchecked.
 async fn check_response(api: &ApiValidator, op: &Operation, resp: &mut Response) -> Option<usize> {
     let json = resp
         .headers()
@@ -261,11 +263,17 @@ async fn check_response(api: &ApiValidator, op: &Operation, resp: &mut Response)
         .ok()
         .flatten()
         .is_some_and(|t| tollgate_core::validation::compile::is_json_media(&t));
-    let small = declared_length(resp.headers()).is_some_and(|n| n as usize <= MAX_RESPONSE_BYTES);
-    if !(json && small) {
+    if !json {
         return None;
     }
-    let body = resp.cloned().ok()?.bytes().await.ok()?;
+    let mut stream = resp.cloned().ok()?.stream().ok()?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.ok()?);
+        if body.len() > MAX_RESPONSE_BYTES {
+            return None;
+        }
+    }
     let violations = api.validator.check_response(op, resp.status_code(), &body);
     if violations.is_empty() {
         return None;
