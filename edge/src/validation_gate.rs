@@ -196,7 +196,7 @@ async fn check_request(
             "the request URL could not be read",
         )
     })?;
-    let declared = declared_length(&req.headers());
+    let declared = declared_length(req.headers());
     let chunked = req.headers().has("transfer-encoding").unwrap_or(false);
     let sent = declared.is_some_and(|n| n > 0) || chunked;
     let enforce = api.requests == RequestMode::Enforce;

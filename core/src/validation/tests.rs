@@ -60,6 +60,15 @@ fn pointers(violations: &[Violation]) -> Vec<&str> {
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
+/// Method, URL, headers, body, the pointers expected.
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    Option<&'a str>,
+    &'a [&'a str],
+);
+
 #[test]
 fn every_test_document_compiles() {
     let docs = [
@@ -87,7 +96,7 @@ fn every_test_document_compiles() {
 fn petstore_requests_are_judged_by_the_table() {
     let v = petstore();
     let pet = r#"{"id": 1, "name": "Rex", "tag": "dog"}"#;
-    let cases: &[(&str, &str, &[(&str, &str)], Option<&str>, &[&str])] = &[
+    let cases: &[Case] = &[
         ("GET", "/pets", &[], None, &[]),
         ("GET", "/pets?limit=20", &[], None, &[]),
         ("GET", "/pets/", &[], None, &[]),
