@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot bench-jwt clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot bench-jwt bench-validation clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
 	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
 	@echo "make bench-jwt  JWT verification cost per algorithm, native and inside workerd"
+	@echo "make bench-validation  request validation cost per request (core) and edge req/s enforce vs off"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -67,6 +68,13 @@ bench-limits:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	node bench/ratelimit.mjs
+
+bench-validation:
+	@scripts/ensure-tools.sh bench
+	$(CARGO) bench -p tollgate-core --bench validation
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/validation.mjs
 
 clean:
 	$(CARGO) clean

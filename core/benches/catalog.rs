@@ -139,6 +139,7 @@ fn snapshot_rows() -> Vec<(String, String)> {
         entitlements: Vec::new(),
         subscriptions: Vec::new(),
         revoked_oauth_clients: Vec::new(),
+        validation: Vec::new(),
     };
     let mut bytes = Vec::new();
     let encode_ms = time_ns(5, 1, |_| {

@@ -26,6 +26,7 @@ pub mod scope;
 pub mod shed;
 pub mod snapshot;
 pub mod subscription;
+pub mod validation;
 pub mod version;
 pub mod version_route;
 pub mod webhook;

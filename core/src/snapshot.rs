@@ -40,6 +40,9 @@ pub struct ConfigSnapshot {
     /// tokens (`client_id` claim) although the tokens themselves have not expired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_oauth_clients: Vec<String>,
+    /// OpenAPI request validation of the APIs that have it on, per live version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation: Vec<crate::validation::ApiValidation>,
 }
 
 impl ConfigSnapshot {
@@ -189,6 +192,7 @@ mod tests {
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
         assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
         assert!(snapshot.subscriptions.is_empty());
+        assert!(snapshot.validation.is_empty());
         assert!(snapshot.revoked_oauth_clients.is_empty());
     }
 

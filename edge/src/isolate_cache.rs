@@ -32,6 +32,8 @@ pub struct RoutedSnapshot {
     pub subscriptions: HashMap<String, SubscriptionChange>,
     /// OAuth clients revoked recently: their outstanding tokens are refused.
     pub revoked_oauth_clients: HashSet<String>,
+    /// Request validation by API and version, patterns compiled once per snapshot.
+    pub validation: tollgate_core::validation::ValidationIndex,
 }
 
 impl RoutedSnapshot {
@@ -60,6 +62,7 @@ impl RoutedSnapshot {
                 .map(|s| (s.id.clone(), s))
                 .collect(),
             revoked_oauth_clients: snapshot.revoked_oauth_clients.into_iter().collect(),
+            validation: tollgate_core::validation::ValidationIndex::new(snapshot.validation),
         }
     }
 }

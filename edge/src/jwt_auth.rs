@@ -5,11 +5,11 @@
 
 use crate::config::{now_ms, EdgeConfig};
 use crate::entitlements::{authorize_call, refresh_record};
-use crate::guard::guarded_forward;
 use crate::isolate_cache::RoutedSnapshot;
 use crate::jwks_store::{keys_for, refetch_for_unknown_kid};
 use crate::problem_response::problem_response;
 use crate::proxy::Caller;
+use crate::validation_gate::validated_forward;
 use std::cell::RefCell;
 use tollgate_core::credential::CredentialSource;
 use tollgate_core::jwt::jws::parse_compact;
@@ -134,7 +134,7 @@ async fn run(
         key: Some(&record),
         features,
     };
-    Ok(guarded_forward(req, env, cfg, snapshot, route, who).await?)
+    Ok(validated_forward(req, env, cfg, snapshot, route, who).await?)
 }
 
 /// Authenticates a request to a JWT route and, if it may pass, forwards it.

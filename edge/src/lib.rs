@@ -43,6 +43,8 @@ mod proxy;
 mod shedding;
 #[cfg(target_arch = "wasm32")]
 mod snapshot_store;
+#[cfg(target_arch = "wasm32")]
+mod validation_gate;
 
 #[cfg(target_arch = "wasm32")]
 pub use coordinator::ConfigCoordinator;

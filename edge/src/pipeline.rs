@@ -1,14 +1,15 @@
 //! The request pipeline as named phases: limits → route → authenticate → authorise (key,
 //! subscription, plan entitlements) →
-//! rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
+//! OpenAPI request validation (`validation_gate`) → rate limits and load shedding (`guard`) → forward. Each phase either passes the request on or ends it with a problem.
 
 use crate::config::{now_ms, EdgeConfig};
 use crate::entitlements::{authorize_call, refresh_record};
-use crate::guard::{guarded_forward, metrics_endpoint};
+use crate::guard::metrics_endpoint;
 use crate::key_store::find_key;
 use crate::problem_response::problem_response;
 use crate::proxy::Caller;
 use crate::snapshot_store::current_snapshot;
+use crate::validation_gate::validated_forward;
 use tollgate_core::credential::{extract_api_key, CredentialHeaders};
 use tollgate_core::forward::MAX_REQUEST_HEADER_BYTES;
 use tollgate_core::key_cache::authorize_key;
@@ -57,7 +58,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
     let notices = admit_version(&route)?;
     let resp = match &route.api.auth {
         AuthPolicy::None => {
-            guarded_forward(
+            validated_forward(
                 req,
                 env,
                 &cfg,
@@ -96,7 +97,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
                 Some(r) => authorize_call(&snapshot, &route, req.method().as_ref(), r, now)?,
                 None => None,
             };
-            guarded_forward(
+            validated_forward(
                 req,
                 env,
                 &cfg,
@@ -119,7 +120,7 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
             let now = now_ms();
             authorize_key(Some(&record), route.api, now)?;
             let features = authorize_call(&snapshot, &route, req.method().as_ref(), &record, now)?;
-            guarded_forward(
+            validated_forward(
                 req,
                 env,
                 &cfg,

@@ -96,6 +96,10 @@ pub struct ConfigSnapshotDoc {
     subscriptions: Vec<()>,
     /// OAuth client ids revoked in the last 24 hours (their tokens are refused).
     revoked_oauth_clients: Option<Vec<String>>,
+    /// Request validation per API version (omitted when no API has it on):
+    /// `{"api_id","version"?,"requests","responses","max_body_bytes","spec"}`.
+    #[schema(value_type = Vec<Object>)]
+    validation: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -216,6 +220,10 @@ mod tests {
             entitlements: vec![serde_json::from_str(r#"{"plan_id":"p","name":"P"}"#).unwrap()],
             subscriptions: vec![serde_json::from_str(r#"{"id":"s","plan_id":"p"}"#).unwrap()],
             revoked_oauth_clients: vec!["tgc_1".into()],
+            validation: vec![serde_json::from_str(
+                r#"{"api_id":"a","requests":"enforce","max_body_bytes":1,"spec":{"operations":[],"schemas":[]}}"#,
+            )
+            .unwrap()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

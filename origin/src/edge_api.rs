@@ -99,6 +99,7 @@ pub async fn get_snapshot(
             now_ms() - REVOKED_FEED_MS,
         )
         .await?,
+        validation: crate::admin::validation_feed::load_validations(&state.db).await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

@@ -86,6 +86,9 @@ use utoipa::{Modify, OpenApi};
         limits::delete_limit,
         shedding::put_shedding,
         shedding::delete_shedding,
+        crate::admin::validation::put_validation,
+        crate::admin::validation::get_validation,
+        crate::admin::validation::delete_validation,
         edge_api::get_snapshot,
         edge_api::get_key_record,
         oauth_clients::create_client,
@@ -230,6 +233,7 @@ mod tests {
             "/admin/v1/limits",
             "/admin/v1/limits/{id}",
             "/admin/v1/apis/{id}/shedding",
+            "/admin/v1/apis/{id}/validation",
             "/edge/v1/snapshot",
             "/edge/v1/keys/{key_hash}",
         ] {

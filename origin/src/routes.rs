@@ -208,6 +208,12 @@ pub fn app(state: AppState) -> Router {
             "/admin/v1/oauth/signing-keys/rotate",
             post(key_admin::rotate_signing_keys),
         )
+        .route(
+            "/admin/v1/apis/{id}/validation",
+            get(crate::admin::validation::get_validation)
+                .put(crate::admin::validation::put_validation)
+                .delete(crate::admin::validation::delete_validation),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.
         .route_layer(from_fn_with_state(

@@ -26,6 +26,8 @@ pub mod subscription_rows;
 pub mod subscriptions;
 pub mod upstream_auth;
 pub mod usage;
+pub mod validation;
+pub mod validation_feed;
 pub mod version_docs;
 pub mod version_lifecycle;
 pub mod version_store;

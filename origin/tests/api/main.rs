@@ -27,6 +27,7 @@ mod tenancy;
 mod updates;
 mod upstream_auth;
 mod usage;
+mod validation;
 mod versions;
 mod versions_hostile;
 mod webhooks;
