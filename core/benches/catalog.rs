@@ -138,6 +138,8 @@ fn snapshot_rows() -> Vec<(String, String)> {
         shedding: Vec::new(),
         entitlements: Vec::new(),
         subscriptions: Vec::new(),
+        cache: Vec::new(),
+        cache_purges: Vec::new(),
     };
     let mut bytes = Vec::new();
     let encode_ms = time_ns(5, 1, |_| {

@@ -36,6 +36,12 @@ pub struct ConfigSnapshot {
     /// lays over key records it has cached).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<crate::subscription::SubscriptionChange>,
+    /// Per-API response-caching policies (APIs without one are absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<crate::cache::ApiCache>,
+    /// Cache purges by tag or path prefix of the last 24 h.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_purges: Vec<crate::cache::CachePurge>,
 }
 
 impl ConfigSnapshot {
@@ -145,5 +151,6 @@ mod tests {
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
         assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
         assert!(snapshot.subscriptions.is_empty());
+        assert!(snapshot.cache.is_empty() && snapshot.cache_purges.is_empty());
     }
 }
