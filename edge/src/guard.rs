@@ -2,6 +2,7 @@
 //! shedding, then the forward itself; the answer gets the RateLimit headers. Also the
 //! token-guarded metrics endpoint.
 
+use crate::cache_layer;
 use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::RoutedSnapshot;
 use crate::limit_answers::Refusal;
@@ -72,6 +73,14 @@ pub async fn guarded_forward(
             Err(refusal) => return render_refusal(refusal),
         }
     };
+    // After the limits, so a hit is counted like any call; before shedding, so an
+    // overloaded upstream's cached answers are still served.
+    let mut cached = cache_layer::plan(req, snapshot, route, &caller);
+    if let Some(hit) = cache_layer::lookup(req, cached.as_mut(), snapshot, &route.api.id).await {
+        let headers = admission.headers.clone();
+        release(env, cfg, admission).await;
+        return with_headers(hit, &headers);
+    }
     let shed = snapshot.shedding.get(&route.api.id);
     if shed.is_some() {
         if let ShedDecision::Shed { retry_after_ms } = shedding::check(&route.api.id) {
@@ -96,6 +105,10 @@ pub async fn guarded_forward(
         };
         shedding::observe(&route.api.id, policy, upstream_error, now_ms() - started);
     }
+    let answer = match cached {
+        Some(plan) => answer.and_then(|resp| cache_layer::store(plan, resp)),
+        None => answer,
+    };
     let headers = admission.headers.clone();
     release(env, cfg, admission).await;
     with_headers(answer?, &headers)

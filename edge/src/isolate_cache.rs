@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use tollgate_core::cache::CacheIndex;
 use tollgate_core::entitlement::PlanEntitlements;
 use tollgate_core::key_cache::CachedKey;
 use tollgate_core::limits::{PlanLimits, ScopedLimit};
@@ -30,6 +31,8 @@ pub struct RoutedSnapshot {
     pub entitlements: HashMap<PlanId, PlanEntitlements>,
     /// Recently changed subscriptions by id.
     pub subscriptions: HashMap<String, SubscriptionChange>,
+    /// Response-caching policies and recent purges.
+    pub cache: CacheIndex,
 }
 
 impl RoutedSnapshot {
@@ -57,6 +60,7 @@ impl RoutedSnapshot {
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
                 .collect(),
+            cache: CacheIndex::new(snapshot.cache, snapshot.cache_purges),
         }
     }
 }

@@ -8,6 +8,10 @@ pub mod entitlements;
 pub mod isolate_cache;
 
 #[cfg(target_arch = "wasm32")]
+mod cache_entry;
+#[cfg(target_arch = "wasm32")]
+mod cache_layer;
+#[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod coordinator;
@@ -48,7 +52,8 @@ pub use limiter::RateLimiter;
 async fn fetch(
     req: worker::Request,
     env: worker::Env,
-    _ctx: worker::Context,
+    ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    pipeline::handle(req, &env).await
+    // The context is reachable while the pipeline runs, for cache writes after the answer.
+    cache_layer::with_context(ctx, pipeline::handle(req, &env)).await
 }

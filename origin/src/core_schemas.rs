@@ -77,6 +77,12 @@ pub struct ConfigSnapshotDoc {
     /// Subscriptions changed in the last 24 hours: `{"id","plan_id","ends_at_ms"?}`.
     #[schema(value_type = Vec<Object>)]
     subscriptions: Vec<()>,
+    /// Response-caching policies: `{"api_id","generation","policy"}` (see core `cache`).
+    #[schema(value_type = Vec<Object>)]
+    cache: Vec<()>,
+    /// Cache purges of the last 24 hours: `{"api_id","tag"?,"prefix"?,"at_ms"}`.
+    #[schema(value_type = Vec<Object>)]
+    cache_purges: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -189,6 +195,11 @@ mod tests {
             shedding: vec![],
             entitlements: vec![serde_json::from_str(r#"{"plan_id":"p","name":"P"}"#).unwrap()],
             subscriptions: vec![serde_json::from_str(r#"{"id":"s","plan_id":"p"}"#).unwrap()],
+            cache: vec![serde_json::from_str(
+                r#"{"api_id":"a","generation":0,"policy":{"enabled":true,"default_ttl_secs":1,"max_ttl_secs":1}}"#,
+            )
+            .unwrap()],
+            cache_purges: vec![serde_json::from_str(r#"{"api_id":"a","at_ms":1}"#).unwrap()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

@@ -94,6 +94,8 @@ pub async fn get_snapshot(
             now_ms() - REVOKED_FEED_MS,
         )
         .await?,
+        cache: crate::admin::cache::load_cache_policies(&state.db).await?,
+        cache_purges: crate::admin::cache::load_cache_purges(&state.db, now_ms()).await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

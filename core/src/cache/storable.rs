@@ -22,8 +22,6 @@ pub struct RequestFacts<'a> {
 pub enum RequestDecision {
     /// Look up; on a miss, forward and store what may be stored.
     Lookup,
-    /// Do not answer from the cache (request `no-cache` / `max-age=0`), but store.
-    Refresh,
     /// Neither look up nor store; the reason is the `Cache-Status` detail.
     Bypass(&'static str),
     /// The method is never cached.
@@ -41,12 +39,11 @@ pub fn request_decision(rule: &RouteRule<'_>, req: &RequestFacts<'_>) -> Request
     if req.authenticated && !rule.cache_authenticated {
         return RequestDecision::Bypass("authenticated");
     }
-    let cc = CacheControl::parse(req.cache_control);
-    if cc.no_store {
+    // Request `no-cache` and `max-age=0` are not honoured, as on Cloudflare's CDN: any
+    // client could otherwise send every request to the upstream (and fetch() adds
+    // `no-cache` to every conditional request). `no-store` is honoured: it bypasses.
+    if CacheControl::parse(req.cache_control).no_store {
         return RequestDecision::Bypass("no-store");
-    }
-    if cc.no_cache || cc.max_age == Some(0) {
-        return RequestDecision::Refresh;
     }
     RequestDecision::Lookup
 }

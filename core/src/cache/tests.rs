@@ -64,7 +64,8 @@ fn unsafe_methods_ranges_credentials_and_no_store_are_not_served_from_cache() {
     );
     assert_eq!(
         request_decision(&r, &req("GET", Some("no-cache"), false, false)),
-        RequestDecision::Refresh
+        RequestDecision::Lookup,
+        "request no-cache is not honoured: clients cannot force upstream load"
     );
     assert_eq!(
         request_decision(&r, &req("HEAD", None, false, false)),
