@@ -7,80 +7,33 @@
 //! headers (stored time, expiry, tags, path, the upstream's own `Cache-Control` and
 //! `Vary`), stripped before answering. When the answer has a `Vary`, a marker under the
 //! primary key names the headers and the answer lives under the variant key. Stores run
-//! after the answer is sent, via `waitUntil` (see [`with_context`]).
+//! after the answer is sent, via `waitUntil` (see `background`); `cache_store` stores.
 
-use crate::cache_entry::{self, Entry, INTERNAL_PREFIX};
+use crate::cache_entry::{self, Entry};
 use crate::config::now_ms;
 use crate::isolate_cache::RoutedSnapshot;
 use crate::metrics::{bump, Counter};
 use crate::proxy::Caller;
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context as TaskContext, Poll};
 use tollgate_core::cache::{
-    cache_status_field, is_not_modified, primary_key, request_decision, storable, variant_key,
-    vary_names, CacheStatus, Forward, KeyParts, RequestDecision, RequestFacts, ResponseFacts,
-    Validators,
+    cache_status_field, is_not_modified, primary_key, request_decision, variant_key, vary_names,
+    CacheStatus, Forward, KeyParts, RequestDecision, RequestFacts, Validators,
 };
 use tollgate_core::route::RouteMatch;
-use tollgate_core::{Problem, ProblemKind};
-use worker::{Cache, Context, Headers, Request, Response};
-
-thread_local! {
-    static CONTEXT: RefCell<Option<Rc<Context>>> = const { RefCell::new(None) };
-}
-
-/// Runs `fut` with the fetch event's context reachable by [`in_background`]: set around
-/// each poll, so concurrent requests in one isolate never see each other's context.
-pub async fn with_context<F: Future>(ctx: Context, fut: F) -> F::Output {
-    Scoped {
-        ctx: Rc::new(ctx),
-        fut: Box::pin(fut),
-    }
-    .await
-}
-
-struct Scoped<F> {
-    ctx: Rc<Context>,
-    fut: Pin<Box<F>>,
-}
-
-impl<F: Future> Future for Scoped<F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
-        let previous = CONTEXT.with(|c| c.replace(Some(this.ctx.clone())));
-        let out = this.fut.as_mut().poll(cx);
-        CONTEXT.with(|c| *c.borrow_mut() = previous);
-        out
-    }
-}
-
-/// Runs `fut` after the answer is sent (`waitUntil`); without a context it is dropped,
-/// which only loses a cache write.
-fn in_background(fut: impl Future<Output = ()> + 'static) {
-    let ctx = CONTEXT.with(|c| c.borrow().clone());
-    match ctx {
-        Some(ctx) => ctx.wait_until(fut),
-        None => worker::console_warn!("edge: no event context; cache write skipped"),
-    }
-}
+use worker::{Cache, Headers, Request, Response};
 
 /// What the cache does for one request on a route with caching on.
 pub struct CachePlan {
-    decision: RequestDecision,
-    primary: String,
-    base_url: String,
-    path: String,
-    tags: Vec<String>,
-    default_ttl_secs: u32,
-    max_ttl_secs: u32,
-    is_get: bool,
-    fwd: Forward,
+    pub(crate) decision: RequestDecision,
+    pub(crate) primary: String,
+    pub(crate) base_url: String,
+    pub(crate) path: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) default_ttl_secs: u32,
+    pub(crate) max_ttl_secs: u32,
+    pub(crate) is_get: bool,
+    pub(crate) fwd: Forward,
     /// The request's headers, for the variant key when the answer has a `Vary`.
-    vary_request: Headers,
+    pub(crate) vary_request: Headers,
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
@@ -140,13 +93,6 @@ pub fn plan(
         fwd: Forward::UriMiss,
         vary_request: req.headers().clone(),
     })
-}
-
-fn internal(_: worker::Error) -> Problem {
-    Problem::new(
-        ProblemKind::Internal,
-        "the cached answer could not be built",
-    )
 }
 
 /// Serves the request from the cache when a fresh, unpurged entry exists; otherwise
@@ -252,135 +198,4 @@ async fn get(cache: &Cache, url: &str) -> Option<Response> {
             None
         }
     }
-}
-
-/// Stores a forwarded answer when it may be stored (in the background) and marks it
-/// with `Cache-Status`.
-pub fn store(plan: CachePlan, mut resp: Response) -> Result<Response, Problem> {
-    let status = resp.status_code();
-    let (fwd, stored, detail) = match plan.decision {
-        RequestDecision::Bypass(detail) => (Forward::Bypass, false, Some(detail)),
-        RequestDecision::Method => (Forward::Method, false, None),
-        RequestDecision::Lookup if !plan.is_get => (plan.fwd, false, Some("head")),
-        RequestDecision::Lookup => {
-            let h = resp.headers();
-            let get = |n: &str| h.get(n).ok().flatten();
-            let (cc, expires, date, vary) = (
-                get("cache-control"),
-                get("expires"),
-                get("date"),
-                get("vary"),
-            );
-            let facts = ResponseFacts {
-                status,
-                cache_control: cc.as_deref(),
-                expires: expires.as_deref(),
-                date: date.as_deref(),
-                vary: vary.as_deref(),
-                has_set_cookie: h.has("set-cookie").unwrap_or(true),
-                now_secs: now_ms() / 1_000,
-            };
-            let rule = tollgate_core::cache::RouteRule {
-                default_ttl_secs: plan.default_ttl_secs,
-                max_ttl_secs: plan.max_ttl_secs,
-                tags: &plan.tags,
-                cache_authenticated: true,
-            };
-            match storable(&rule, &facts) {
-                Ok(ttl) => {
-                    let copy = resp.cloned().map_err(internal)?;
-                    put_later(&plan, copy, ttl, vary.as_deref())?;
-                    (plan.fwd, true, None)
-                }
-                Err(refusal) => (plan.fwd, false, Some(refusal.detail())),
-            }
-        }
-    };
-    bump(match (fwd, stored) {
-        (_, true) => Counter::CacheStored,
-        (Forward::Bypass | Forward::Method, _) => Counter::CacheBypass,
-        _ => Counter::CacheMiss,
-    });
-    let value = cache_status_field(&CacheStatus::Forward {
-        fwd,
-        fwd_status: Some(status),
-        stored,
-        detail,
-    });
-    resp.headers_mut()
-        .set("cache-status", &value)
-        .map_err(internal)?;
-    let smuggled: Vec<String> = resp
-        .headers()
-        .keys()
-        .filter(|n| n.starts_with(INTERNAL_PREFIX))
-        .collect();
-    for name in smuggled {
-        resp.headers_mut().delete(&name).map_err(internal)?;
-    }
-    Ok(resp)
-}
-
-fn put_later(
-    plan: &CachePlan,
-    copy: Response,
-    ttl: u32,
-    vary: Option<&str>,
-) -> Result<(), Problem> {
-    let now = now_ms();
-    let entry = Entry {
-        stored_at_ms: now,
-        expires_at_ms: now + u64::from(ttl) * 1_000,
-        tags: plan.tags.clone(),
-        path: plan.path.clone(),
-        initial_age_secs: copy
-            .headers()
-            .get("age")
-            .ok()
-            .flatten()
-            .and_then(|a| a.trim().parse().ok())
-            .unwrap_or(0),
-    };
-    let names = vary.map(vary_names).unwrap_or_default();
-    let headers = entry
-        .stored_headers(copy.headers(), ttl)
-        .map_err(internal)?;
-    let status = copy.status_code();
-    let (_, body) = copy.into_parts();
-    let stored = Response::builder()
-        .with_status(status)
-        .with_headers(headers)
-        .body(body);
-    let primary_url = format!("{}{}", plan.base_url, plan.primary);
-    let marker = if names.is_empty() {
-        None
-    } else {
-        let m = Headers::new();
-        m.set(cache_entry::VARY_MARKER, &names.join(", "))
-            .map_err(internal)?;
-        m.set("cache-control", &format!("public, max-age={ttl}"))
-            .map_err(internal)?;
-        Some(Response::builder().with_headers(m).empty())
-    };
-    let target = match &marker {
-        None => primary_url.clone(),
-        Some(_) => format!("{}{}", plan.base_url, vary_key_of(plan, &names)),
-    };
-    in_background(async move {
-        let cache = Cache::default();
-        if let Some(m) = marker {
-            if let Err(e) = cache.put(primary_url.as_str(), m).await {
-                worker::console_warn!("edge: cache write failed: {e}");
-            }
-        }
-        if let Err(e) = cache.put(target.as_str(), stored).await {
-            worker::console_warn!("edge: cache write failed: {e}");
-        }
-    });
-    Ok(())
-}
-
-fn vary_key_of(plan: &CachePlan, names: &[String]) -> String {
-    let headers = &plan.vary_request;
-    variant_key(&plan.primary, names, |n| headers.get(n).ok().flatten())
 }

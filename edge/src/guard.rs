@@ -2,7 +2,6 @@
 //! shedding, then the forward itself; the answer gets the RateLimit headers. Also the
 //! token-guarded metrics endpoint.
 
-use crate::cache_layer;
 use crate::config::{now_ms, EdgeConfig};
 use crate::isolate_cache::RoutedSnapshot;
 use crate::limit_answers::Refusal;
@@ -11,6 +10,7 @@ use crate::metrics::{bump, render, Counter};
 use crate::problem_response::{problem_response, rate_limited_response};
 use crate::proxy::{forward, Caller};
 use crate::shedding;
+use crate::{cache_layer, cache_store};
 use subtle::ConstantTimeEq;
 use tollgate_core::limits::headers::retry_after_secs;
 use tollgate_core::limits::select::{limits_for, Caller as LimitCaller};
@@ -106,7 +106,7 @@ pub async fn guarded_forward(
         shedding::observe(&route.api.id, policy, upstream_error, now_ms() - started);
     }
     let answer = match cached {
-        Some(plan) => answer.and_then(|resp| cache_layer::store(plan, resp)),
+        Some(plan) => answer.and_then(|resp| cache_store::store(plan, resp)),
         None => answer,
     };
     let headers = admission.headers.clone();

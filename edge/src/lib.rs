@@ -8,9 +8,13 @@ pub mod entitlements;
 pub mod isolate_cache;
 
 #[cfg(target_arch = "wasm32")]
+mod background;
+#[cfg(target_arch = "wasm32")]
 mod cache_entry;
 #[cfg(target_arch = "wasm32")]
 mod cache_layer;
+#[cfg(target_arch = "wasm32")]
+mod cache_store;
 #[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]
@@ -55,5 +59,5 @@ async fn fetch(
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
     // The context is reachable while the pipeline runs, for cache writes after the answer.
-    cache_layer::with_context(ctx, pipeline::handle(req, &env)).await
+    background::with_context(ctx, pipeline::handle(req, &env)).await
 }

@@ -76,7 +76,7 @@ use utoipa::{Modify, OpenApi};
         crate::admin::cache::put_cache,
         crate::admin::cache::get_cache,
         crate::admin::cache::delete_cache,
-        crate::admin::cache::purge_cache,
+        crate::admin::cache_purge::purge_cache,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),

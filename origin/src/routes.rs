@@ -167,7 +167,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/admin/v1/apis/{id}/cache/purge",
-            post(crate::admin::cache::purge_cache),
+            post(crate::admin::cache_purge::purge_cache),
         )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.

@@ -5,6 +5,7 @@ pub mod api_settings;
 pub mod api_updates;
 pub mod apis;
 pub mod cache;
+pub mod cache_purge;
 pub mod consumers;
 pub mod edge_feeds;
 pub mod fields;
