@@ -110,6 +110,19 @@ impl CacheSettings {
     }
 }
 
+/// A JSON object body as `T`: serde would also fill a struct from an array
+/// (`[null, null]`), which the schema does not allow.
+pub(crate) fn object_body<T: serde::de::DeserializeOwned>(
+    body: serde_json::Value,
+) -> Result<T, AppError> {
+    if !body.is_object() {
+        return Err(AppError::invalid("body", "must be a JSON object"));
+    }
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("re-encoding body")))?;
+    crate::extract::parse_json(&bytes)
+}
+
 async fn stored_policy(
     db: &crate::db::Db,
     id: &str,
@@ -153,9 +166,9 @@ pub async fn put_cache(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
-    Json(body): Json<CacheSettings>,
+    Json(body): Json<serde_json::Value>,
 ) -> Result<axum::Json<CacheSettings>, AppError> {
-    let policy = body.into_policy()?;
+    let policy = object_body::<CacheSettings>(body)?.into_policy()?;
     if !crate::admin::fields::exists(&state.db, crate::admin::fields::Table::Apis, &id).await? {
         return Err(AppError::NotFound { what: "API", id });
     }

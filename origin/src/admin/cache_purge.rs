@@ -3,7 +3,7 @@
 //! 24 hours, so edges stop serving older entries within the refresh window; a purge-all
 //! also bumps the policy's generation, which is part of every cache key.
 
-use crate::admin::cache::next_generation;
+use crate::admin::cache::{next_generation, object_body};
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::config_version;
@@ -64,8 +64,9 @@ pub async fn purge_cache(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
-    Json(body): Json<PurgeBody>,
+    Json(body): Json<serde_json::Value>,
 ) -> Result<(StatusCode, axum::Json<PurgeAnswer>), AppError> {
+    let body: PurgeBody = object_body(body)?;
     let request = PurgeRequest {
         tags: body.tags,
         path_prefix: body.path_prefix,

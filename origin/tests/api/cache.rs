@@ -154,6 +154,7 @@ async fn careless_cache_bodies_are_422_naming_the_member(app: TestApp) {
             "routes[0].surprise",
         ),
         (with(&|p| p["enabled"] = json!("yes")), "enabled"),
+        (json!([true, 60, 3600, null, null]), "body"),
     ] {
         let (status, problem) = put(&app, id, body.clone()).await;
         assert_eq!(
@@ -171,6 +172,7 @@ async fn careless_cache_bodies_are_422_naming_the_member(app: TestApp) {
         (json!({"path_prefix": "no-slash"}), "path_prefix"),
         (json!({"path_prefix": "/with space"}), "path_prefix"),
         (json!({"everything": true}), "everything"),
+        (json!([null, null]), "body"),
     ] {
         let (status, problem) = app.post(&purge, body.clone()).await;
         assert_eq!(
