@@ -140,6 +140,8 @@ fn snapshot_rows() -> Vec<(String, String)> {
         subscriptions: Vec::new(),
         revoked_oauth_clients: Vec::new(),
         validation: Vec::new(),
+        cache: Vec::new(),
+        cache_purges: Vec::new(),
     };
     let mut bytes = Vec::new();
     let encode_ms = time_ns(5, 1, |_| {

@@ -6,6 +6,7 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod cache;
 pub mod changelog;
 pub mod credential;
 pub mod edge_auth;

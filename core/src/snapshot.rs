@@ -43,6 +43,12 @@ pub struct ConfigSnapshot {
     /// OpenAPI request validation of the APIs that have it on, per live version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation: Vec<crate::validation::ApiValidation>,
+    /// Per-API response-caching policies (APIs without one are absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache: Vec<crate::cache::ApiCache>,
+    /// Cache purges by tag or path prefix of the last 24 h.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_purges: Vec<crate::cache::CachePurge>,
 }
 
 impl ConfigSnapshot {
@@ -192,6 +198,7 @@ mod tests {
         assert!(snapshot.plans.is_empty() && snapshot.limits.is_empty());
         assert!(snapshot.shedding.is_empty() && snapshot.entitlements.is_empty());
         assert!(snapshot.subscriptions.is_empty());
+        assert!(snapshot.cache.is_empty() && snapshot.cache_purges.is_empty());
         assert!(snapshot.validation.is_empty());
         assert!(snapshot.revoked_oauth_clients.is_empty());
     }

@@ -10,6 +10,7 @@ use crate::metrics::{bump, render, Counter};
 use crate::problem_response::{problem_response, rate_limited_response};
 use crate::proxy::{forward, Caller};
 use crate::shedding;
+use crate::{cache_layer, cache_store};
 use subtle::ConstantTimeEq;
 use tollgate_core::limits::headers::retry_after_secs;
 use tollgate_core::limits::select::{limits_for, Caller as LimitCaller};
@@ -72,6 +73,14 @@ pub async fn guarded_forward(
             Err(refusal) => return render_refusal(refusal),
         }
     };
+    // After the limits, so a hit is counted like any call; before shedding, so an
+    // overloaded upstream's cached answers are still served.
+    let mut cached = cache_layer::plan(req, snapshot, route, &caller);
+    if let Some(hit) = cache_layer::lookup(req, cached.as_mut(), snapshot, &route.api.id).await {
+        let headers = admission.headers.clone();
+        release(env, cfg, admission).await;
+        return with_headers(hit, &headers);
+    }
     let shed = snapshot.shedding.get(&route.api.id);
     if shed.is_some() {
         if let ShedDecision::Shed { retry_after_ms } = shedding::check(&route.api.id) {
@@ -96,6 +105,10 @@ pub async fn guarded_forward(
         };
         shedding::observe(&route.api.id, policy, upstream_error, now_ms() - started);
     }
+    let answer = match cached {
+        Some(plan) => answer.and_then(|resp| cache_store::store(plan, resp)),
+        None => answer,
+    };
     let headers = admission.headers.clone();
     release(env, cfg, admission).await;
     with_headers(answer?, &headers)

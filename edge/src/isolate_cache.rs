@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use tollgate_core::cache::CacheIndex;
 use tollgate_core::entitlement::PlanEntitlements;
 use tollgate_core::key_cache::CachedKey;
 use tollgate_core::limits::{PlanLimits, ScopedLimit};
@@ -34,6 +35,8 @@ pub struct RoutedSnapshot {
     pub revoked_oauth_clients: HashSet<String>,
     /// Request validation by API and version, patterns compiled once per snapshot.
     pub validation: tollgate_core::validation::ValidationIndex,
+    /// Response-caching policies and recent purges.
+    pub cache: CacheIndex,
 }
 
 impl RoutedSnapshot {
@@ -63,6 +66,7 @@ impl RoutedSnapshot {
                 .collect(),
             revoked_oauth_clients: snapshot.revoked_oauth_clients.into_iter().collect(),
             validation: tollgate_core::validation::ValidationIndex::new(snapshot.validation),
+            cache: CacheIndex::new(snapshot.cache, snapshot.cache_purges),
         }
     }
 }

@@ -8,6 +8,14 @@ pub mod entitlements;
 pub mod isolate_cache;
 
 #[cfg(target_arch = "wasm32")]
+mod background;
+#[cfg(target_arch = "wasm32")]
+mod cache_entry;
+#[cfg(target_arch = "wasm32")]
+mod cache_layer;
+#[cfg(target_arch = "wasm32")]
+mod cache_store;
+#[cfg(target_arch = "wasm32")]
 mod config;
 #[cfg(target_arch = "wasm32")]
 mod coordinator;
@@ -56,7 +64,8 @@ pub use limiter::RateLimiter;
 async fn fetch(
     req: worker::Request,
     env: worker::Env,
-    _ctx: worker::Context,
+    ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    pipeline::handle(req, &env).await
+    // The context is reachable while the pipeline runs, for cache writes after the answer.
+    background::with_context(ctx, pipeline::handle(req, &env)).await
 }

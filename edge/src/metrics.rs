@@ -1,4 +1,4 @@
-//! Counters of the limiter and load shedder in this isolate, served in the Prometheus
+//! Counters of the limiter, load shedder and response cache in this isolate, served in the Prometheus
 //! text format at `/.tollgate/metrics` to holders of `METRICS_TOKEN` (the endpoint does
 //! not exist when the variable is unset). The benchmark reads object calls from here.
 
@@ -19,19 +19,31 @@ pub enum Counter {
     UnavailableClosed,
     /// Requests shed with 503 by load shedding.
     Shed,
+    /// Answers served from the response cache.
+    CacheHit,
+    /// Cacheable requests forwarded whose answer was not stored.
+    CacheMiss,
+    /// Forwarded answers stored in the response cache.
+    CacheStored,
+    /// Requests on caching routes that bypassed the cache (method, credentials, no-store, range).
+    CacheBypass,
 }
 
-const NAMES: [&str; 6] = [
+const NAMES: [&str; 10] = [
     "tollgate_limiter_admitted_total",
     "tollgate_limiter_refused_total",
     "tollgate_limiter_object_calls_total",
     "tollgate_limiter_unavailable_total{fail=\"open\"}",
     "tollgate_limiter_unavailable_total{fail=\"closed\"}",
     "tollgate_shed_total",
+    "tollgate_cache_total{result=\"hit\"}",
+    "tollgate_cache_total{result=\"miss\"}",
+    "tollgate_cache_total{result=\"stored\"}",
+    "tollgate_cache_total{result=\"bypass\"}",
 ];
 
 thread_local! {
-    static COUNTS: [Cell<u64>; 6] = Default::default();
+    static COUNTS: [Cell<u64>; 10] = Default::default();
 }
 
 /// Adds one to `counter`.

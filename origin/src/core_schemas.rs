@@ -100,6 +100,12 @@ pub struct ConfigSnapshotDoc {
     /// `{"api_id","version"?,"requests","responses","max_body_bytes","spec"}`.
     #[schema(value_type = Vec<Object>)]
     validation: Vec<()>,
+    /// Response-caching policies: `{"api_id","generation","policy"}` (see core `cache`).
+    #[schema(value_type = Vec<Object>)]
+    cache: Vec<()>,
+    /// Cache purges of the last 24 hours: `{"api_id","tag"?,"prefix"?,"at_ms"}`.
+    #[schema(value_type = Vec<Object>)]
+    cache_purges: Vec<()>,
 }
 
 /// One version of an API as the edge routes it (`{base_path}/v{major}`).
@@ -224,6 +230,11 @@ mod tests {
                 r#"{"api_id":"a","requests":"enforce","max_body_bytes":1,"spec":{"operations":[],"schemas":[]}}"#,
             )
             .unwrap()],
+            cache: vec![serde_json::from_str(
+                r#"{"api_id":"a","generation":0,"policy":{"enabled":true,"default_ttl_secs":1,"max_ttl_secs":1}}"#,
+            )
+            .unwrap()],
+            cache_purges: vec![serde_json::from_str(r#"{"api_id":"a","at_ms":1}"#).unwrap()],
         };
         assert_eq!(
             schema_members::<ConfigSnapshotDoc>(),

@@ -100,6 +100,8 @@ pub async fn get_snapshot(
         )
         .await?,
         validation: crate::admin::validation_feed::load_validations(&state.db).await?,
+        cache: crate::admin::cache::load_cache_policies(&state.db).await?,
+        cache_purges: crate::admin::cache_purge::load_cache_purges(&state.db, now_ms()).await?,
     };
     Ok(([(ETAG, etag_header), cache], Json(snapshot)).into_response())
 }

@@ -214,6 +214,16 @@ pub fn app(state: AppState) -> Router {
                 .put(crate::admin::validation::put_validation)
                 .delete(crate::admin::validation::delete_validation),
         )
+        .route(
+            "/admin/v1/apis/{id}/cache",
+            get(crate::admin::cache::get_cache)
+                .put(crate::admin::cache::put_cache)
+                .delete(crate::admin::cache::delete_cache),
+        )
+        .route(
+            "/admin/v1/apis/{id}/cache/purge",
+            post(crate::admin::cache_purge::purge_cache),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         // Outermost runs first: authenticate, then check role and tenant ownership.
         .route_layer(from_fn_with_state(

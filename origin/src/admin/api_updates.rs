@@ -125,9 +125,11 @@ const CASCADED: [&str; 3] = [
 ];
 
 /// The API's own settings, removed with it.
-const OWNED: [&str; 5] = [
+const OWNED: [&str; 7] = [
     "DELETE FROM limits WHERE api_id = $1",
     "DELETE FROM api_validation WHERE api_id = $1",
+    "DELETE FROM api_cache_policies WHERE api_id = $1",
+    "DELETE FROM cache_purges WHERE api_id = $1",
     "DELETE FROM shedding WHERE api_id = $1",
     "DELETE FROM secrets WHERE owner_type = 'api' AND owner_id = $1",
     "DELETE FROM apis WHERE id = $1",

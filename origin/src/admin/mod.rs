@@ -4,6 +4,8 @@
 pub mod api_settings;
 pub mod api_updates;
 pub mod apis;
+pub mod cache;
+pub mod cache_purge;
 pub mod certificates;
 pub mod consumers;
 pub mod edge_feeds;

@@ -8,6 +8,7 @@ mod admin_auth;
 mod apis;
 mod audit;
 mod binary;
+mod cache;
 mod certificates;
 mod consumers;
 mod demo_upstream;
