@@ -16,6 +16,7 @@ pub mod ids;
 pub mod key_cache;
 pub mod limits;
 pub mod openapi;
+pub mod policy;
 pub mod problem;
 pub mod rbac;
 pub mod route;
