@@ -3,7 +3,7 @@
 
 use crate::admin::{api_settings, api_updates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
-use crate::admin::{subscription_changes, subscriptions};
+use crate::admin::{policies, subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::{audit, edge_api, health, tenancy};
 use axum::Json;
@@ -73,6 +73,9 @@ use utoipa::{Modify, OpenApi};
         limits::delete_limit,
         shedding::put_shedding,
         shedding::delete_shedding,
+        policies::put_policies,
+        policies::get_policies,
+        policies::delete_policies,
         edge_api::get_snapshot,
         edge_api::get_key_record,
     ),
@@ -196,6 +199,7 @@ mod tests {
             "/admin/v1/limits",
             "/admin/v1/limits/{id}",
             "/admin/v1/apis/{id}/shedding",
+            "/admin/v1/apis/{id}/policies",
             "/edge/v1/snapshot",
             "/edge/v1/keys/{key_hash}",
         ] {
@@ -224,6 +228,7 @@ mod tests {
             "VersionRoute",
             "CreateLimit",
             "Shedding",
+            "ApiPolicies",
             "RateLimit",
         ] {
             assert!(

@@ -125,7 +125,8 @@ const CASCADED: [&str; 3] = [
 ];
 
 /// The API's own settings, removed with it.
-const OWNED: [&str; 4] = [
+const OWNED: [&str; 5] = [
+    "DELETE FROM api_policies WHERE api_id = $1",
     "DELETE FROM limits WHERE api_id = $1",
     "DELETE FROM shedding WHERE api_id = $1",
     "DELETE FROM secrets WHERE owner_type = 'api' AND owner_id = $1",

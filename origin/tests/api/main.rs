@@ -17,6 +17,7 @@ mod keys;
 mod limits;
 mod plan_terms;
 mod plans;
+mod policies;
 mod service;
 mod subscriptions;
 mod tenancy;
