@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-policies bench-snapshot clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
@@ -13,6 +13,7 @@ help:
 	@echo "make bench-snapshot  the origin's snapshot with 1,000 APIs and 100,000 keys"
 	@echo "make bench-catalog  route matching, snapshot size/build, Stripe changelog diff"
 	@echo "make bench-limits  benchmark no limit vs strict vs fast rate limits at the edge"
+	@echo "make bench-policies  benchmark a typical policy set (headers, rewrite, CORS) vs none at the edge"
 
 tools:
 	@scripts/ensure-tools.sh
@@ -60,6 +61,11 @@ bench-limits:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	node bench/ratelimit.mjs
+bench-policies:
+	@scripts/ensure-tools.sh bench
+	@scripts/build-edge.sh
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/policies.mjs
 
 clean:
 	$(CARGO) clean

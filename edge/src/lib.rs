@@ -14,6 +14,8 @@ mod coordinator;
 #[cfg(target_arch = "wasm32")]
 mod guard;
 #[cfg(target_arch = "wasm32")]
+mod identity_jwt;
+#[cfg(target_arch = "wasm32")]
 mod key_store;
 #[cfg(target_arch = "wasm32")]
 mod limit_answers;
@@ -29,6 +31,8 @@ mod metrics;
 mod origin_client;
 #[cfg(target_arch = "wasm32")]
 mod pipeline;
+#[cfg(target_arch = "wasm32")]
+mod policies;
 #[cfg(target_arch = "wasm32")]
 mod problem_response;
 #[cfg(target_arch = "wasm32")]
