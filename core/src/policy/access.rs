@@ -52,7 +52,10 @@ pub fn parse_network(s: &str) -> Option<IpNet> {
 impl SizeLimits {
     /// Checks the bounds; errors point below `at`.
     pub fn validate(&self, at: &str) -> Result<(), PolicyError> {
-        if self.max_header_bytes.is_some_and(|b| !(256..=MAX_HEADER_LIMIT).contains(&b)) {
+        if self
+            .max_header_bytes
+            .is_some_and(|b| !(256..=MAX_HEADER_LIMIT).contains(&b))
+        {
             return Err(PolicyError::at(
                 format!("{at}/max_header_bytes"),
                 format!("between 256 and {MAX_HEADER_LIMIT}"),
@@ -72,7 +75,9 @@ impl SizeLimits {
         match self.max_header_bytes {
             Some(max) if header_bytes > max => Err(Problem::new(
                 ProblemKind::HeadersTooLarge,
-                format!("request headers total {header_bytes} bytes; this API accepts at most {max}"),
+                format!(
+                    "request headers total {header_bytes} bytes; this API accepts at most {max}"
+                ),
             )),
             _ => Ok(()),
         }
@@ -95,7 +100,10 @@ impl IpRules {
     pub fn validate(&self, at: &str) -> Result<(), PolicyError> {
         for (member, list) in [("allow", &self.allow), ("deny", &self.deny)] {
             if list.len() > MAX_EDITS * 4 {
-                return Err(PolicyError::at(format!("{at}/{member}"), format!("at most {} networks", MAX_EDITS * 4)));
+                return Err(PolicyError::at(
+                    format!("{at}/{member}"),
+                    format!("at most {} networks", MAX_EDITS * 4),
+                ));
             }
             if let Some(i) = list.iter().position(|n| parse_network(n).is_none()) {
                 return Err(PolicyError::at(
@@ -118,7 +126,11 @@ impl IpRules {
                 "this API admits listed networks only and the client address is unknown",
             ));
         };
-        let within = |list: &[String]| list.iter().filter_map(|n| parse_network(n)).any(|n| n.contains(&addr));
+        let within = |list: &[String]| {
+            list.iter()
+                .filter_map(|n| parse_network(n))
+                .any(|n| n.contains(&addr))
+        };
         if within(&self.deny) {
             return Err(Problem::new(
                 ProblemKind::Forbidden,
@@ -161,7 +173,10 @@ pub fn check_method(allowed: &[String], method: &str) -> Result<(), (Problem, St
 
 /// Total size of request headers as the limits count it.
 pub fn header_bytes<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> u64 {
-    headers.into_iter().map(|(n, v)| (n.len() + v.len() + 4) as u64).sum()
+    headers
+        .into_iter()
+        .map(|(n, v)| (n.len() + v.len() + 4) as u64)
+        .sum()
 }
 
 /// The first client header whose value cannot be forwarded (control characters,

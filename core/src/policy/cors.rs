@@ -13,7 +13,12 @@ pub const MAX_AGE_SECS: u32 = 86_400;
 /// Methods allowed when the policy lists none.
 const DEFAULT_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
 /// Request headers a browser may send without asking (simplified safelist).
-const SAFELISTED: [&str; 4] = ["accept", "accept-language", "content-language", "content-type"];
+const SAFELISTED: [&str; 4] = [
+    "accept",
+    "accept-language",
+    "content-language",
+    "content-type",
+];
 
 /// Who may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +73,10 @@ fn is_origin(s: &str) -> bool {
         },
     };
     let host_ok = if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        !v6.is_empty() && v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        !v6.is_empty()
+            && v6
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
     } else {
         !host.is_empty()
             && host.len() <= 253
@@ -87,7 +95,9 @@ impl CorsPolicy {
         if origins.is_empty() || origins.len() > MAX_EDITS {
             return Err(PolicyError::at(
                 format!("{at}/allowed_origins"),
-                format!("list 1–{MAX_EDITS} origins, e.g. [\"https://app.example.com\"], or [\"*\"]"),
+                format!(
+                    "list 1–{MAX_EDITS} origins, e.g. [\"https://app.example.com\"], or [\"*\"]"
+                ),
             ));
         }
         for (i, o) in origins.iter().enumerate() {
@@ -111,16 +121,28 @@ impl CorsPolicy {
         if !self.allowed_methods.is_empty() {
             parse_methods(&self.allowed_methods, &format!("{at}/allowed_methods"))?;
         }
-        for (member, list) in [("allowed_headers", &self.allowed_headers), ("expose_headers", &self.expose_headers)] {
+        for (member, list) in [
+            ("allowed_headers", &self.allowed_headers),
+            ("expose_headers", &self.expose_headers),
+        ] {
             if list.len() > MAX_EDITS {
-                return Err(PolicyError::at(format!("{at}/{member}"), format!("at most {MAX_EDITS} headers")));
+                return Err(PolicyError::at(
+                    format!("{at}/{member}"),
+                    format!("at most {MAX_EDITS} headers"),
+                ));
             }
             if let Some(i) = list.iter().position(|h| !is_token(h)) {
-                return Err(PolicyError::at(format!("{at}/{member}/{i}"), "a header name is an HTTP token, e.g. `x-request-id`"));
+                return Err(PolicyError::at(
+                    format!("{at}/{member}/{i}"),
+                    "a header name is an HTTP token, e.g. `x-request-id`",
+                ));
             }
         }
         if self.max_age_secs.is_some_and(|s| s > MAX_AGE_SECS) {
-            return Err(PolicyError::at(format!("{at}/max_age_secs"), format!("at most {MAX_AGE_SECS}")));
+            return Err(PolicyError::at(
+                format!("{at}/max_age_secs"),
+                format!("at most {MAX_AGE_SECS}"),
+            ));
         }
         Ok(())
     }
@@ -130,14 +152,20 @@ impl CorsPolicy {
         for m in &mut self.allowed_methods {
             m.make_ascii_uppercase();
         }
-        for h in self.allowed_headers.iter_mut().chain(self.expose_headers.iter_mut()) {
+        for h in self
+            .allowed_headers
+            .iter_mut()
+            .chain(self.expose_headers.iter_mut())
+        {
             h.make_ascii_lowercase();
         }
         self
     }
 
     fn allows_origin(&self, origin: &str) -> bool {
-        self.allowed_origins.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        self.allowed_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
     }
 
     fn allow_origin_value(&self, origin: &str) -> String {
@@ -173,14 +201,24 @@ impl CorsPolicy {
             .filter(|h| !h.is_empty())
             .collect();
         if let Some(bad) = requested.iter().find(|h| {
-            !SAFELISTED.contains(&h.as_str()) && !self.allowed_headers.iter().any(|a| a.eq_ignore_ascii_case(h))
+            !SAFELISTED.contains(&h.as_str())
+                && !self
+                    .allowed_headers
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(h))
         }) {
             return Err(CorsRefusal::Header(bad.clone()));
         }
         let mut out = vec![
-            ("access-control-allow-origin", self.allow_origin_value(origin)),
+            (
+                "access-control-allow-origin",
+                self.allow_origin_value(origin),
+            ),
             ("access-control-allow-methods", methods.join(", ")),
-            ("vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers".to_owned()),
+            (
+                "vary",
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers".to_owned(),
+            ),
         ];
         if !requested.is_empty() {
             out.push(("access-control-allow-headers", requested.join(", ")));
@@ -200,14 +238,20 @@ impl CorsPolicy {
             return Vec::new();
         }
         let mut out = vec![
-            ("access-control-allow-origin", self.allow_origin_value(origin)),
+            (
+                "access-control-allow-origin",
+                self.allow_origin_value(origin),
+            ),
             ("vary", "Origin".to_owned()),
         ];
         if self.allow_credentials {
             out.push(("access-control-allow-credentials", "true".to_owned()));
         }
         if !self.expose_headers.is_empty() {
-            out.push(("access-control-expose-headers", self.expose_headers.join(", ")));
+            out.push((
+                "access-control-expose-headers",
+                self.expose_headers.join(", "),
+            ));
         }
         out
     }

@@ -54,7 +54,10 @@ pub fn identity_headers(
 ) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(key) = key {
-        out.push(("x-tollgate-consumer-id", key.consumer_id.as_str().to_owned()));
+        out.push((
+            "x-tollgate-consumer-id",
+            key.consumer_id.as_str().to_owned(),
+        ));
         out.push(("x-tollgate-key-id", key.key_id.as_str().to_owned()));
         if let Some(plan) = &key.plan_id {
             out.push(("x-tollgate-plan-id", plan.as_str().to_owned()));
@@ -104,7 +107,9 @@ pub fn identity_claims(key: &KeyRecord, api_id: &str, now_secs: u64) -> Identity
 /// Why `IDENTITY_SIGNING_KEY` cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SigningKeyError {
-    #[error("IDENTITY_SIGNING_KEY must be an OKP/Ed25519 JWK with `d`, or the base64 of a 32-byte seed")]
+    #[error(
+        "IDENTITY_SIGNING_KEY must be an OKP/Ed25519 JWK with `d`, or the base64 of a 32-byte seed"
+    )]
     Shape,
 }
 

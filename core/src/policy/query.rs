@@ -53,16 +53,14 @@ pub fn percent_decode(s: &str) -> String {
         let b = bytes[i];
         let hex = |c: u8| (c as char).to_digit(16);
         match b {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b),
+            },
             b'+' => out.push(b' '),
             _ => out.push(b),
         }
@@ -87,8 +85,14 @@ pub fn percent_encode(s: &str) -> String {
 impl QueryEdits {
     /// Checks names and values; errors point below `at`.
     pub fn validate(&self, at: &str) -> Result<(), PolicyError> {
-        if self.set.len() > MAX_EDITS || self.remove.len() > MAX_EDITS || self.rename.len() > MAX_EDITS {
-            return Err(PolicyError::at(at, format!("at most {MAX_EDITS} entries per member")));
+        if self.set.len() > MAX_EDITS
+            || self.remove.len() > MAX_EDITS
+            || self.rename.len() > MAX_EDITS
+        {
+            return Err(PolicyError::at(
+                at,
+                format!("at most {MAX_EDITS} entries per member"),
+            ));
         }
         for (name, value) in &self.set {
             let here = format!("{at}/set/{}", pointer_key(name));
@@ -96,7 +100,9 @@ impl QueryEdits {
             if value.len() > MAX_QUERY_VALUE_LEN || value.chars().any(char::is_control) {
                 return Err(PolicyError::at(
                     here,
-                    format!("a value is at most {MAX_QUERY_VALUE_LEN} bytes without control characters"),
+                    format!(
+                        "a value is at most {MAX_QUERY_VALUE_LEN} bytes without control characters"
+                    ),
                 ));
             }
         }
@@ -120,7 +126,7 @@ impl QueryEdits {
                 None => (part, None),
             };
             let name = percent_decode(raw_name);
-            if self.remove.iter().any(|r| *r == name) || self.set.contains_key(&name) {
+            if self.remove.contains(&name) || self.set.contains_key(&name) {
                 continue;
             }
             match self.rename.get(&name) {

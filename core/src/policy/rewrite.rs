@@ -30,7 +30,9 @@ pub struct PathRewrite {
 pub enum UnsafePath {
     #[error("the path contains a `.` or `..` segment")]
     DotSegment,
-    #[error("the path contains an encoded slash or backslash, a backslash, or a control character")]
+    #[error(
+        "the path contains an encoded slash or backslash, a backslash, or a control character"
+    )]
     Character,
     #[error("the path must start with `/`")]
     NotAbsolute,
@@ -74,9 +76,9 @@ fn prefix_of(raw: &str) -> (&str, bool) {
 
 fn check_prefix(raw: &str, at: &str) -> Result<bool, PolicyError> {
     let (prefix, star) = prefix_of(raw);
-    let valid_chars = prefix.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"/-._~!$&'()+,;=:@%".contains(&b)
-    });
+    let valid_chars = prefix
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-._~!$&'()+,;=:@%".contains(&b));
     if raw.len() > MAX_PREFIX_LEN || !valid_chars || prefix.contains("//") {
         return Err(PolicyError::at(
             at,

@@ -17,32 +17,88 @@ fn pointer(v: serde_json::Value) -> String {
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    list.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
 fn hostile_configs_are_refused_with_a_pointer() {
-    assert_eq!(pointer(json!({"cors": {"allowed_origins": ["https://a.example", "javascript:x"]}})), "/cors/allowed_origins/1");
-    assert_eq!(pointer(json!({"cors": {"allowed_origins": ["*"], "allow_credentials": true}})), "/cors/allow_credentials");
-    assert_eq!(pointer(json!({"cors": {"allowed_origins": ["https://a.example/"]}})), "/cors/allowed_origins/0");
-    assert_eq!(pointer(json!({"cors": {"allowed_origins": []}})), "/cors/allowed_origins");
-    assert_eq!(pointer(json!({"request_headers": {"set": {"X-A": "a\r\nInjected: 1"}}})), "/request_headers/set/X-A");
-    assert_eq!(pointer(json!({"request_headers": {"set": {"bad name": "v"}}})), "/request_headers/set/bad name");
-    assert_eq!(pointer(json!({"request_headers": {"remove": ["ok", "Transfer-Encoding"]}})), "/request_headers/remove/1");
-    assert_eq!(pointer(json!({"response_headers": {"rename": {"a/b": "c"}}})), "/response_headers/rename/a~1b");
-    assert_eq!(pointer(json!({"request_headers": {"add": {"X-Tollgate-Consumer-Id": "spoof"}}})), "/request_headers/add/X-Tollgate-Consumer-Id");
-    assert_eq!(pointer(json!({"request_headers": {"set": {"X-A": "caf\u{e9}"}}})), "/request_headers/set/X-A");
-    assert_eq!(pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/../*"}})), "/path_rewrite/to");
-    assert_eq!(pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/a/%2e%2E/*"}})), "/path_rewrite/to");
-    assert_eq!(pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/api"}})), "/path_rewrite/to");
-    assert_eq!(pointer(json!({"path_rewrite": {"from": "v1", "to": "/api"}})), "/path_rewrite/from");
-    assert_eq!(pointer(json!({"path_rewrite": {"from": "/a*b", "to": "/api"}})), "/path_rewrite/from");
-    assert_eq!(pointer(json!({"query": {"set": {"a b": "1"}}})), "/query/set/a b");
+    assert_eq!(
+        pointer(json!({"cors": {"allowed_origins": ["https://a.example", "javascript:x"]}})),
+        "/cors/allowed_origins/1"
+    );
+    assert_eq!(
+        pointer(json!({"cors": {"allowed_origins": ["*"], "allow_credentials": true}})),
+        "/cors/allow_credentials"
+    );
+    assert_eq!(
+        pointer(json!({"cors": {"allowed_origins": ["https://a.example/"]}})),
+        "/cors/allowed_origins/0"
+    );
+    assert_eq!(
+        pointer(json!({"cors": {"allowed_origins": []}})),
+        "/cors/allowed_origins"
+    );
+    assert_eq!(
+        pointer(json!({"request_headers": {"set": {"X-A": "a\r\nInjected: 1"}}})),
+        "/request_headers/set/X-A"
+    );
+    assert_eq!(
+        pointer(json!({"request_headers": {"set": {"bad name": "v"}}})),
+        "/request_headers/set/bad name"
+    );
+    assert_eq!(
+        pointer(json!({"request_headers": {"remove": ["ok", "Transfer-Encoding"]}})),
+        "/request_headers/remove/1"
+    );
+    assert_eq!(
+        pointer(json!({"response_headers": {"rename": {"a/b": "c"}}})),
+        "/response_headers/rename/a~1b"
+    );
+    assert_eq!(
+        pointer(json!({"request_headers": {"add": {"X-Tollgate-Consumer-Id": "spoof"}}})),
+        "/request_headers/add/X-Tollgate-Consumer-Id"
+    );
+    assert_eq!(
+        pointer(json!({"request_headers": {"set": {"X-A": "caf\u{e9}"}}})),
+        "/request_headers/set/X-A"
+    );
+    assert_eq!(
+        pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/../*"}})),
+        "/path_rewrite/to"
+    );
+    assert_eq!(
+        pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/a/%2e%2E/*"}})),
+        "/path_rewrite/to"
+    );
+    assert_eq!(
+        pointer(json!({"path_rewrite": {"from": "/v1/*", "to": "/api"}})),
+        "/path_rewrite/to"
+    );
+    assert_eq!(
+        pointer(json!({"path_rewrite": {"from": "v1", "to": "/api"}})),
+        "/path_rewrite/from"
+    );
+    assert_eq!(
+        pointer(json!({"path_rewrite": {"from": "/a*b", "to": "/api"}})),
+        "/path_rewrite/from"
+    );
+    assert_eq!(
+        pointer(json!({"query": {"set": {"a b": "1"}}})),
+        "/query/set/a b"
+    );
     assert_eq!(pointer(json!({"methods": ["GET", "G ET"]})), "/methods/1");
     assert_eq!(pointer(json!({"methods": []})), "/methods");
-    assert_eq!(pointer(json!({"ip": {"allow": ["10.0.0.0/8", "10.0.0.0/33"]}})), "/ip/allow/1");
+    assert_eq!(
+        pointer(json!({"ip": {"allow": ["10.0.0.0/8", "10.0.0.0/33"]}})),
+        "/ip/allow/1"
+    );
     assert_eq!(pointer(json!({"ip": {"deny": ["nope"]}})), "/ip/deny/0");
-    assert_eq!(pointer(json!({"limits": {"max_header_bytes": 10}})), "/limits/max_header_bytes");
+    assert_eq!(
+        pointer(json!({"limits": {"max_header_bytes": 10}})),
+        "/limits/max_header_bytes"
+    );
     assert!(serde_json::from_value::<ApiPolicies>(json!({"unknown": 1})).is_err());
 }
 
@@ -63,7 +119,10 @@ fn a_typical_policy_is_accepted_and_normalised() {
     let n = p.normalized().unwrap();
     assert_eq!(n.methods, Some(vec!["GET".into(), "POST".into()]));
     assert_eq!(n.cors.as_ref().unwrap().allowed_methods, vec!["GET", "PUT"]);
-    assert!(n.identity.unwrap().headers, "identity headers stay on unless turned off");
+    assert!(
+        n.identity.unwrap().headers,
+        "identity headers stay on unless turned off"
+    );
     let back: ApiPolicies = serde_json::from_str(&serde_json::to_string(&n).unwrap()).unwrap();
     assert_eq!(back, n);
 }
@@ -74,22 +133,44 @@ fn header_edits_apply_in_order() {
         "set": {"X-Env": "prod"}, "add": {"Via-Edge": "1"}, "remove": ["Cookie"], "rename": {"x-old": "X-New"}
     }))
     .unwrap();
-    let mut h = pairs(&[("cookie", "a=b"), ("x-old", "1"), ("x-env", "client"), ("via-edge", "0")]);
+    let mut h = pairs(&[
+        ("cookie", "a=b"),
+        ("x-old", "1"),
+        ("x-env", "client"),
+        ("via-edge", "0"),
+    ]);
     edits.apply(&mut h);
-    assert_eq!(h, pairs(&[("X-New", "1"), ("via-edge", "0"), ("X-Env", "prod"), ("Via-Edge", "1")]));
+    assert_eq!(
+        h,
+        pairs(&[
+            ("X-New", "1"),
+            ("via-edge", "0"),
+            ("X-Env", "prod"),
+            ("Via-Edge", "1")
+        ])
+    );
 }
 
 #[test]
 fn rewrites_match_on_segment_boundaries() {
-    let r = PathRewrite { from: "/v1/*".into(), to: "/api/v1/*".into() };
+    let r = PathRewrite {
+        from: "/v1/*".into(),
+        to: "/api/v1/*".into(),
+    };
     assert_eq!(r.apply("/v1/users").unwrap(), "/api/v1/users");
     assert_eq!(r.apply("/v1").unwrap(), "/api/v1");
     assert_eq!(r.apply("/v10/x").unwrap(), "/v10/x");
     assert_eq!(r.apply("/other").unwrap(), "/other");
-    let to_root = PathRewrite { from: "/legacy".into(), to: "/".into() };
+    let to_root = PathRewrite {
+        from: "/legacy".into(),
+        to: "/".into(),
+    };
     assert_eq!(to_root.apply("/legacy/a").unwrap(), "/a");
     assert_eq!(to_root.apply("/legacy").unwrap(), "/");
-    let from_root = PathRewrite { from: "/".into(), to: "/base".into() };
+    let from_root = PathRewrite {
+        from: "/".into(),
+        to: "/base".into(),
+    };
     assert_eq!(from_root.apply("/x").unwrap(), "/base/x");
     assert_eq!(r.apply("/v1/%2e%2e/admin"), Err(UnsafePath::DotSegment));
     assert_eq!(r.apply("/v1/a%2Fb"), Err(UnsafePath::Character));
@@ -102,11 +183,21 @@ fn query_edits_decode_names_and_encode_values() {
         "set": {"source": "edge gw&x=1"}, "remove": ["api_key"], "rename": {"q": "query"}
     }))
     .unwrap();
-    assert_eq!(q.apply(Some("%61pi_key=secret&q=a%20b&keep=1&source=client")).as_deref(), Some("query=a%20b&keep=1&source=edge%20gw%26x%3D1"));
+    assert_eq!(
+        q.apply(Some("%61pi_key=secret&q=a%20b&keep=1&source=client"))
+            .as_deref(),
+        Some("query=a%20b&keep=1&source=edge%20gw%26x%3D1")
+    );
     assert_eq!(q.apply(None).as_deref(), Some("source=edge%20gw%26x%3D1"));
-    let only_remove = QueryEdits { remove: vec!["a".into()], ..QueryEdits::default() };
+    let only_remove = QueryEdits {
+        remove: vec!["a".into()],
+        ..QueryEdits::default()
+    };
     assert_eq!(only_remove.apply(Some("a=1")), None);
-    assert_eq!(only_remove.apply(Some("b&&a=2&c=")).as_deref(), Some("b&c="));
+    assert_eq!(
+        only_remove.apply(Some("b&&a=2&c=")).as_deref(),
+        Some("b&c=")
+    );
 }
 
 #[test]
@@ -117,14 +208,35 @@ fn cors_preflights_are_answered_or_refused() {
     }))
     .unwrap();
     let c = c.normalized();
-    let ok = c.preflight("https://app.example.com", "PUT", Some("content-type, X-Request-ID")).unwrap();
-    assert!(ok.contains(&("access-control-allow-origin", "https://app.example.com".into())));
-    assert!(ok.contains(&("access-control-allow-headers", "content-type, x-request-id".into())));
+    let ok = c
+        .preflight(
+            "https://app.example.com",
+            "PUT",
+            Some("content-type, X-Request-ID"),
+        )
+        .unwrap();
+    assert!(ok.contains(&(
+        "access-control-allow-origin",
+        "https://app.example.com".into()
+    )));
+    assert!(ok.contains(&(
+        "access-control-allow-headers",
+        "content-type, x-request-id".into()
+    )));
     assert!(ok.contains(&("access-control-max-age", "600".into())));
     assert!(ok.contains(&("access-control-allow-credentials", "true".into())));
-    assert_eq!(c.preflight("https://evil.example", "GET", None), Err(CorsRefusal::Origin("https://evil.example".into())));
-    assert_eq!(c.preflight("https://app.example.com", "DELETE", None), Err(CorsRefusal::Method("DELETE".into())));
-    assert_eq!(c.preflight("https://app.example.com", "GET", Some("x-secret")), Err(CorsRefusal::Header("x-secret".into())));
+    assert_eq!(
+        c.preflight("https://evil.example", "GET", None),
+        Err(CorsRefusal::Origin("https://evil.example".into()))
+    );
+    assert_eq!(
+        c.preflight("https://app.example.com", "DELETE", None),
+        Err(CorsRefusal::Method("DELETE".into()))
+    );
+    assert_eq!(
+        c.preflight("https://app.example.com", "GET", Some("x-secret")),
+        Err(CorsRefusal::Header("x-secret".into()))
+    );
     let actual = c.response_headers("https://app.example.com");
     assert!(actual.contains(&("vary", "Origin".into())));
     assert!(actual.contains(&("access-control-expose-headers", "x-trace".into())));
@@ -137,16 +249,26 @@ fn cors_preflights_are_answered_or_refused() {
 
 #[test]
 fn ip_rules_deny_first_then_allow_v4_and_v6() {
-    let r = IpRules { allow: vec!["203.0.113.0/24".into(), "2001:db8::/32".into()], deny: vec!["203.0.113.66".into()] };
+    let r = IpRules {
+        allow: vec!["203.0.113.0/24".into(), "2001:db8::/32".into()],
+        deny: vec!["203.0.113.66".into()],
+    };
     assert!(r.check(Some("203.0.113.5")).is_ok());
     assert!(r.check(Some("2001:db8::1")).is_ok());
     assert_eq!(r.check(Some("203.0.113.66")).unwrap_err().status, 403);
     assert_eq!(r.check(Some("198.51.100.1")).unwrap_err().status, 403);
     assert_eq!(r.check(Some("2001:db9::1")).unwrap_err().status, 403);
-    assert_eq!(r.check(None).unwrap_err().status, 403, "unknown client address fails closed");
+    assert_eq!(
+        r.check(None).unwrap_err().status,
+        403,
+        "unknown client address fails closed"
+    );
     assert_eq!(r.check(Some("not an ip")).unwrap_err().status, 403);
     assert!(IpRules::default().check(None).is_ok());
-    let deny_only = IpRules { allow: vec![], deny: vec!["10.0.0.0/8".into()] };
+    let deny_only = IpRules {
+        allow: vec![],
+        deny: vec!["10.0.0.0/8".into()],
+    };
     assert!(deny_only.check(Some("11.0.0.1")).is_ok());
     assert!(deny_only.check(Some("10.9.9.9")).is_err());
 }
@@ -156,7 +278,10 @@ fn methods_sizes_and_client_headers() {
     let (problem, allow) = check_method(&["GET".into(), "POST".into()], "DELETE").unwrap_err();
     assert_eq!((problem.status, allow.as_str()), (405, "GET, POST, HEAD"));
     assert!(check_method(&["GET".into()], "HEAD").is_ok());
-    let limits = SizeLimits { max_header_bytes: Some(300), max_body_bytes: Some(10) };
+    let limits = SizeLimits {
+        max_header_bytes: Some(300),
+        max_body_bytes: Some(10),
+    };
     assert_eq!(limits.check_headers(301).unwrap_err().status, 431);
     assert_eq!(limits.check_body(11).unwrap_err().status, 413);
     assert!(limits.check_body(10).is_ok());
@@ -190,7 +315,10 @@ fn identity_has_one_set_of_names() {
     assert!(h.contains(&("x-tollgate-features", "bulk".into())));
     assert!(identity_headers(None, None).is_empty());
     let c = identity_claims(&record(), "api_1", 1_000);
-    assert_eq!((c.sub.as_str(), c.exp, c.scope.as_str()), ("con_1", 1_060, "pets:read pets:write"));
+    assert_eq!(
+        (c.sub.as_str(), c.exp, c.scope.as_str()),
+        ("con_1", 1_060, "pets:read pets:write")
+    );
 }
 
 #[test]
