@@ -160,9 +160,11 @@ pub async fn early(
         }
     }
     if let Some(allowed) = &policies.methods {
-        if let Err((problem, allow)) = check_method(allowed, method.as_ref()) {
-            let mut resp = problem_response(&problem).map_err(internal)?;
-            resp.headers_mut().set("allow", &allow).map_err(internal)?;
+        if let Err(refused) = check_method(allowed, method.as_ref()) {
+            let mut resp = problem_response(&refused.problem(method.as_ref())).map_err(internal)?;
+            resp.headers_mut()
+                .set("allow", &refused.allow)
+                .map_err(internal)?;
             return Ok(Some(resp));
         }
     }

@@ -275,3 +275,16 @@ test("invalid header bytes sent over raw TCP are 400, never 500", async () => {
   const status = Number(/^HTTP\/1\.1 (\d+)/.exec(obsText)?.[1]);
   assert.ok(status === 200 || status === 400, `obs-text is forwarded or refused, never a 5xx: ${obsText.slice(0, 200)}`);
 });
+
+test("without IDENTITY_SIGNING_KEY, identity-JWT APIs fail closed with a 503 telling the operator", async () => {
+  const bare = await startEdge({ originUrl: origin.url, edgeSecret: origin.edgeSecret, refreshSecs: 1 });
+  try {
+    await eventually(async () => (await fetch(`${bare.url}/guarded/x`, { headers: { "cf-connecting-ip": "203.0.113.5" } })).status === 200 || "not yet", "the second edge routing");
+    const res = await fetch(`${bare.url}/pol/v1/items`, { headers: { authorization: `Bearer ${key}` } });
+    const body = await problemOf(res, 503);
+    assert.match(body.detail, /IDENTITY_SIGNING_KEY/);
+    await problemOf(await fetch(`${bare.url}/.tollgate/identity-jwks.json`), 404);
+  } finally {
+    await bare.stop();
+  }
+});

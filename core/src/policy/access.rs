@@ -147,9 +147,29 @@ impl IpRules {
     }
 }
 
-/// Refuses a method outside `allowed` (upper case; `GET` implies `HEAD`) with 405; the
-/// problem's `field` is `method` and the `Allow` value is returned beside it.
-pub fn check_method(allowed: &[String], method: &str) -> Result<(), (Problem, String)> {
+/// A method outside the allow-list: what the `Allow` header lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodRefused {
+    /// Value of the `Allow` header.
+    pub allow: String,
+}
+
+impl MethodRefused {
+    /// The 405 problem for `method` (its `field` is `method`).
+    pub fn problem(&self, method: &str) -> Problem {
+        Problem::new(
+            ProblemKind::MethodNotAllowed,
+            format!(
+                "this API accepts {}; `{method}` is not one of them",
+                self.allow
+            ),
+        )
+        .with_field("method")
+    }
+}
+
+/// Refuses a method outside `allowed` (upper case; `GET` implies `HEAD`).
+pub fn check_method(allowed: &[String], method: &str) -> Result<(), MethodRefused> {
     let ok = allowed.iter().any(|m| {
         m.eq_ignore_ascii_case(method) || (m == "GET" && method.eq_ignore_ascii_case("HEAD"))
     });
@@ -160,15 +180,9 @@ pub fn check_method(allowed: &[String], method: &str) -> Result<(), (Problem, St
     if allow.contains(&"GET") && !allow.contains(&"HEAD") {
         allow.push("HEAD");
     }
-    let allow = allow.join(", ");
-    Err((
-        Problem::new(
-            ProblemKind::MethodNotAllowed,
-            format!("this API accepts {allow}; `{method}` is not one of them"),
-        )
-        .with_field("method"),
-        allow,
-    ))
+    Err(MethodRefused {
+        allow: allow.join(", "),
+    })
 }
 
 /// Total size of request headers as the limits count it.

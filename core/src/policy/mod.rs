@@ -14,6 +14,8 @@ pub mod query;
 pub mod rewrite;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use serde::{Deserialize, Serialize};
