@@ -11,11 +11,12 @@ use crate::clock::now_ms;
 use crate::config_version;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
-use crate::extract::{Json, Path};
+use crate::extract::{parse_json, Json, Path};
 use crate::routes::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use tollgate_core::policy::ApiPolicies;
 use utoipa::ToSchema;
@@ -78,6 +79,39 @@ pub struct ApiPoliciesDoc {
     websocket: Option<bool>,
 }
 
+/// Members that are objects: serde would also read them from arrays, which the schema
+/// does not allow, so anything else is refused before parsing.
+const OBJECT_MEMBERS: [&str; 8] = [
+    "request_headers",
+    "response_headers",
+    "path_rewrite",
+    "query",
+    "identity",
+    "cors",
+    "limits",
+    "ip",
+];
+
+fn parse_body(body: &Value) -> Result<ApiPolicies, AppError> {
+    let Some(members) = body.as_object() else {
+        return Err(AppError::invalid(
+            "body",
+            "must be a JSON object of policies",
+        ));
+    };
+    for (name, value) in members {
+        if OBJECT_MEMBERS.contains(&name.as_str()) && !(value.is_object() || value.is_null()) {
+            return Err(AppError::invalid(
+                format!("/{name}"),
+                "must be a JSON object",
+            ));
+        }
+    }
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e).context("re-encoding policies")))?;
+    parse_json(&bytes)
+}
+
 fn stored(json: &str, id: &str) -> Result<ApiPolicies, AppError> {
     serde_json::from_str(json).map_err(|e| {
         AppError::Unexpected(anyhow::Error::new(e).context(format!("stored policies of api {id}")))
@@ -105,9 +139,9 @@ pub async fn put_policies(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
-    Json(body): Json<ApiPolicies>,
+    Json(body): Json<Value>,
 ) -> Result<axum::Json<ApiPolicies>, AppError> {
-    let policies = body
+    let policies = parse_body(&body)?
         .normalized()
         .map_err(|e| AppError::invalid(e.pointer, e.message))?;
     if !fields::exists(&state.db, Table::Apis, &id).await? {

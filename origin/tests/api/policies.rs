@@ -142,6 +142,19 @@ async fn hostile_policies_are_422_pointing_at_the_member(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    // serde would read a struct from an array; the schema says object, so arrays are refused.
+    for (body, field) in [
+        (json!([null, null]), "body"),
+        (json!({"cors": [["*"]]}), "/cors"),
+        (json!({"ip": "10.0.0.0/8"}), "/ip"),
+    ] {
+        let problem = expect_problem(
+            put(&app, &path, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(problem["field"], field, "{body}");
+    }
     let not_json = app
         .admin(Method::PUT, &path)
         .body("{nope")
