@@ -41,6 +41,7 @@ fn api(i: usize) -> ApiRoute {
         upstream_url: format!("https://upstream-{i}.example.com/base"),
         auth: AuthPolicy::Key,
         upstream_headers: Vec::new(),
+        policies: None,
     }
 }
 

@@ -119,6 +119,7 @@ mod tests {
             upstream_url: "http://u".into(),
             auth: AuthPolicy::Key,
             upstream_headers: Vec::new(),
+            policies: None,
         }
     }
 

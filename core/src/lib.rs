@@ -20,6 +20,7 @@ pub mod limits;
 pub mod mtls;
 pub mod oauth;
 pub mod openapi;
+pub mod policy;
 pub mod problem;
 pub mod rbac;
 pub mod route;

@@ -156,6 +156,7 @@ mod tests {
             upstream_url: "http://up".into(),
             auth: AuthPolicy::Key,
             upstream_headers: Vec::new(),
+            policies: None,
         }
     }
 

@@ -78,6 +78,9 @@ pub struct ApiRoute {
     /// credential), replacing any the client sent under the same name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub upstream_headers: Vec<UpstreamHeader>,
+    /// Transforms and protections (absent: none, and in snapshots from before policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Box<crate::policy::ApiPolicies>>,
 }
 
 /// One header the edge adds towards the upstream.

@@ -14,6 +14,7 @@ fn api() -> ApiRoute {
         upstream_url: "http://up".into(),
         auth: AuthPolicy::Key,
         upstream_headers: Vec::new(),
+        policies: None,
     }
 }
 

@@ -24,6 +24,8 @@ pub struct EdgeConfig {
     pub limiter_timeout_ms: u64,
     /// Bearer token of `/.tollgate/metrics` (no endpoint when unset).
     pub metrics_token: Option<String>,
+    /// Ed25519 key (JWK or base64 seed) signing identity JWTs (`IDENTITY_SIGNING_KEY`).
+    pub identity_signing_key: Option<String>,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -56,6 +58,7 @@ impl EdgeConfig {
             max_body_bytes: number(env, "MAX_BODY_BYTES", 10 * 1024 * 1024),
             limiter_timeout_ms: number(env, "LIMITER_TIMEOUT_MS", 1_000).max(10),
             metrics_token: text(env, "METRICS_TOKEN"),
+            identity_signing_key: text(env, "IDENTITY_SIGNING_KEY"),
         })
     }
 }

@@ -22,6 +22,8 @@ mod coordinator;
 #[cfg(target_arch = "wasm32")]
 mod guard;
 #[cfg(target_arch = "wasm32")]
+mod identity_jwt;
+#[cfg(target_arch = "wasm32")]
 mod jwks_store;
 #[cfg(target_arch = "wasm32")]
 mod jwt_auth;
@@ -43,6 +45,8 @@ mod mtls_auth;
 mod origin_client;
 #[cfg(target_arch = "wasm32")]
 mod pipeline;
+#[cfg(target_arch = "wasm32")]
+mod policies;
 #[cfg(target_arch = "wasm32")]
 mod problem_response;
 #[cfg(target_arch = "wasm32")]

@@ -5,7 +5,9 @@
 use crate::config::{now_ms, EdgeConfig};
 use crate::entitlements::{authorize_call, refresh_record};
 use crate::guard::metrics_endpoint;
+use crate::identity_jwt::jwks_endpoint;
 use crate::key_store::find_key;
+use crate::policies::{check_request_headers, early, Finish};
 use crate::problem_response::problem_response;
 use crate::proxy::Caller;
 use crate::snapshot_store::current_snapshot;
@@ -19,13 +21,15 @@ use worker::{Env, Request, Response};
 
 /// Runs one request through the edge.
 pub async fn handle(req: Request, env: &Env) -> worker::Result<Response> {
-    match run(&req, env).await {
-        Ok(resp) => Ok(resp),
-        Err(problem) => problem_response(&problem),
-    }
+    let mut finish = Finish::default();
+    let resp = match run(&req, env, &mut finish).await {
+        Ok(resp) => resp,
+        Err(problem) => problem_response(&problem)?,
+    };
+    finish.apply(&req, resp)
 }
 
-async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
+async fn run(req: &Request, env: &Env, finish: &mut Finish) -> Result<Response, Problem> {
     let cfg = EdgeConfig::from_env(env).map_err(|missing| {
         worker::console_error!("edge: {missing} is not set");
         Problem::new(
@@ -34,7 +38,11 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
         )
     })?;
     check_limits(req, &cfg)?;
+    check_request_headers(req)?;
     if let Some(answer) = metrics_endpoint(req, &cfg) {
+        return answer;
+    }
+    if let Some(answer) = jwks_endpoint(req, &cfg) {
         return answer;
     }
 
@@ -53,6 +61,10 @@ async fn run(req: &Request, env: &Env) -> Result<Response, Problem> {
         )
     })?;
 
+    // Policies before credentials: IP, CORS preflight, methods, sizes, WebSocket gate.
+    if let Some(answer) = early(req, &route, finish).await? {
+        return Ok(answer);
+    }
     // Version status before credentials: a retired or unpublished version is the same
     // answer for everyone; a deprecated one adds its headers to whatever comes back.
     let notices = admit_version(&route)?;

@@ -5,11 +5,12 @@
 //! the client, not followed. A refused connection is a 502, a slow upstream a 504.
 
 use crate::config::EdgeConfig;
+use crate::identity_jwt::identity_token;
 use crate::origin_client::with_timeout;
+use crate::policies::{edit_request_headers, is_websocket_upgrade, upstream_target};
 use tollgate_core::credential::CredentialSource;
-use tollgate_core::forward::{
-    forward_request_header, forward_response_header, forwarded_headers, upstream_url,
-};
+use tollgate_core::forward::{forward_request_header, forward_response_header, forwarded_headers};
+use tollgate_core::policy::identity::{identity_headers, IDENTITY_HEADER};
 use tollgate_core::route::RouteMatch;
 use tollgate_core::{KeyRecord, Problem, ProblemKind};
 use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response};
@@ -35,14 +36,8 @@ pub async fn forward(
             "the request URL could not be read",
         )
     })?;
-    let target = upstream_url(route.upstream_url(), &route.rest, url.query());
-
-    let headers = upstream_headers(req, &url, route, caller).map_err(|_| {
-        Problem::new(
-            ProblemKind::MalformedRequest,
-            "a request header value is not valid; remove CR, LF and control characters",
-        )
-    })?;
+    let target = upstream_target(route, url.query())?;
+    let headers = upstream_headers(req, &url, route, caller, cfg)?;
     let method = req.method();
     let mut init = RequestInit::new();
     init.with_method(method.clone())
@@ -97,14 +92,59 @@ fn upstream_headers(
     url: &worker::Url,
     route: &RouteMatch<'_>,
     caller: Caller<'_>,
+    cfg: &EdgeConfig,
+) -> Result<Headers, Problem> {
+    let out = gateway_headers(req, url, route, &caller).map_err(|_| {
+        Problem::new(
+            ProblemKind::MalformedRequest,
+            "a request header value is not valid; remove CR, LF and control characters",
+        )
+    })?;
+    // Identity last: it overwrites anything the client or an edit put under these names.
+    let identity = route
+        .api
+        .policies
+        .as_ref()
+        .and_then(|p| p.identity)
+        .unwrap_or_default();
+    let token = match (identity.jwt, caller.key) {
+        (true, Some(key)) => Some(identity_token(cfg, key, route.api.id.as_str())?),
+        _ => None,
+    };
+    let set = |name: &str, value: &str| {
+        out.set(name, value)
+            .map_err(|_| Problem::new(ProblemKind::Internal, "an identity header could not be set"))
+    };
+    if identity.headers {
+        for (name, value) in identity_headers(caller.key, caller.features.as_deref()) {
+            set(name, &value)?;
+        }
+    }
+    if let Some(token) = token {
+        set(IDENTITY_HEADER, &token)?;
+    }
+    if route.api.policies.as_ref().is_some_and(|p| p.websocket) && is_websocket_upgrade(req) {
+        set("upgrade", "websocket")?;
+    }
+    Ok(out)
+}
+
+fn gateway_headers(
+    req: &Request,
+    url: &worker::Url,
+    route: &RouteMatch<'_>,
+    caller: &Caller<'_>,
 ) -> worker::Result<Headers> {
     let incoming = req.headers();
     let connection = incoming.get("connection")?;
     let out = Headers::new();
-    for (name, value) in incoming.entries() {
-        if forward_request_header(&name, connection.as_deref(), caller.credential) {
-            out.append(&name, &value)?;
-        }
+    let mut kept: Vec<(String, String)> = incoming
+        .entries()
+        .filter(|(name, _)| forward_request_header(name, connection.as_deref(), caller.credential))
+        .collect();
+    edit_request_headers(route, &mut kept);
+    for (name, value) in &kept {
+        out.append(name, value)?;
     }
     // Cloudflare sets cf-connecting-ip itself (clients cannot spoof it through the edge).
     let client_ip = incoming.get("cf-connecting-ip")?;
@@ -118,21 +158,18 @@ fn upstream_headers(
     for header in &route.api.upstream_headers {
         out.set(&header.name, &header.value)?;
     }
-    if let Some(key) = caller.key {
-        out.set("x-tollgate-consumer-id", key.consumer_id.as_str())?;
-        out.set("x-tollgate-key-id", key.key_id.as_str())?;
-        if let Some(plan) = &key.plan_id {
-            out.set("x-tollgate-plan-id", plan.as_str())?;
-        }
-    }
-    if let Some(features) = &caller.features {
-        out.set("x-tollgate-features", features)?;
-    }
     Ok(out)
 }
 
 fn pass_back(upstream: Response) -> worker::Result<Response> {
     let status = upstream.status_code();
+    if status == 101 {
+        // A WebSocket the upstream accepted: hand its socket to the client.
+        return match upstream.websocket() {
+            Some(ws) => Response::from_websocket(ws),
+            None => Err(worker::Error::RustError("101 without a WebSocket".into())),
+        };
+    }
     let connection = upstream.headers().get("connection")?;
     let headers = Headers::new();
     for (name, value) in upstream.headers().entries() {

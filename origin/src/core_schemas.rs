@@ -66,6 +66,9 @@ pub struct ApiRouteDoc {
     base_path: String,
     upstream_url: String,
     auth: AuthPolicyDoc,
+    /// The API's transforms and protections (`ApiPolicies`), when it has any.
+    #[schema(value_type = Option<Object>)]
+    policies: Option<()>,
 }
 
 /// Everything the edge needs to route and authorise, versioned.
@@ -202,6 +205,7 @@ mod tests {
             upstream_url: "http://u".into(),
             auth: AuthPolicy::Key,
             upstream_headers: Vec::new(),
+            policies: Some(Box::default()),
         };
         assert_eq!(schema_members::<ApiRouteDoc>(), json_members(&route));
         let hash = ApiKey::generate(|| 7).hash();

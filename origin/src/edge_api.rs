@@ -66,8 +66,10 @@ pub async fn get_snapshot(
     }
     let mut apis = load_routes(&state.db).await?;
     let mut headers = upstream_auth::upstream_headers_by_api(&state).await?;
+    let mut policies = crate::admin::policies::policies_by_api(&state.db).await?;
     for api in &mut apis {
         api.upstream_headers = headers.remove(api.id.as_str()).unwrap_or_default();
+        api.policies = policies.remove(api.id.as_str());
     }
     let revoked: Vec<(String,)> = sqlx::query_as(
         "SELECT key_hash FROM keys WHERE status = 'revoked' AND revoked_at >= $1 ORDER BY revoked_at",

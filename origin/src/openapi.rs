@@ -3,7 +3,7 @@
 
 use crate::admin::{api_settings, api_updates, certificates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
-use crate::admin::{subscription_changes, subscriptions};
+use crate::admin::{policies, subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::oauth::{client_revocation, clients as oauth_clients, discovery, key_admin, token};
 use crate::{audit, edge_api, health, tenancy, webhooks};
@@ -93,6 +93,9 @@ use utoipa::{Modify, OpenApi};
         crate::admin::cache::get_cache,
         crate::admin::cache::delete_cache,
         crate::admin::cache_purge::purge_cache,
+        policies::put_policies,
+        policies::get_policies,
+        policies::delete_policies,
         edge_api::get_snapshot,
         edge_api::get_key_record,
         oauth_clients::create_client,
@@ -238,6 +241,7 @@ mod tests {
             "/admin/v1/limits/{id}",
             "/admin/v1/apis/{id}/shedding",
             "/admin/v1/apis/{id}/validation",
+            "/admin/v1/apis/{id}/policies",
             "/edge/v1/snapshot",
             "/edge/v1/keys/{key_hash}",
         ] {
@@ -266,6 +270,7 @@ mod tests {
             "VersionRoute",
             "CreateLimit",
             "Shedding",
+            "ApiPolicies",
             "RateLimit",
         ] {
             assert!(

@@ -4,7 +4,7 @@
 use crate::admin::spec_upload::MAX_SPEC_BYTES;
 use crate::admin::{api_settings, api_updates, certificates, plan_updates};
 use crate::admin::{apis, consumers, key_lifecycle, key_views, keys, limits, plans, shedding};
-use crate::admin::{subscription_changes, subscriptions};
+use crate::admin::{policies, subscription_changes, subscriptions};
 use crate::admin::{upstream_auth, usage, version_docs, version_lifecycle, versions};
 use crate::db::Db;
 use crate::error::{log_failures, method_not_allowed, no_route};
@@ -186,6 +186,12 @@ pub fn app(state: AppState) -> Router {
             get(limits::list_limits).post(limits::create_limit),
         )
         .route("/admin/v1/limits/{id}", delete(limits::delete_limit))
+        .route(
+            "/admin/v1/apis/{id}/policies",
+            get(policies::get_policies)
+                .put(policies::put_policies)
+                .delete(policies::delete_policies),
+        )
         .route(
             "/admin/v1/apis/{id}/shedding",
             get(api_settings::get_shedding)

@@ -125,7 +125,8 @@ const CASCADED: [&str; 3] = [
 ];
 
 /// The API's own settings, removed with it.
-const OWNED: [&str; 7] = [
+const OWNED: [&str; 8] = [
+    "DELETE FROM api_policies WHERE api_id = $1",
     "DELETE FROM limits WHERE api_id = $1",
     "DELETE FROM api_validation WHERE api_id = $1",
     "DELETE FROM api_cache_policies WHERE api_id = $1",

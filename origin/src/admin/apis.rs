@@ -94,6 +94,7 @@ impl ApiRow {
             base_path: self.base_path,
             upstream_url: self.upstream_url,
             upstream_headers: Vec::new(),
+            policies: None,
         })
     }
 }

@@ -21,6 +21,7 @@ pub mod plan_price;
 pub mod plan_terms;
 pub mod plan_updates;
 pub mod plans;
+pub mod policies;
 pub mod shedding;
 pub mod spec_upload;
 pub mod subscription_changes;

@@ -21,6 +21,7 @@ mod limits;
 mod oauth;
 mod plan_terms;
 mod plans;
+mod policies;
 mod service;
 mod subscriptions;
 mod teams;
