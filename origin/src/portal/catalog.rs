@@ -132,7 +132,9 @@ async fn open_plans(
     )
     .fetch_all(db)
     .await?;
-    let subscribed: Vec<(String, Option<i64>, Option<i64>, Option<i64>)> = match user {
+    /// plan, ends_at, canceled_at, trial_ends_at
+    type SubRow = (String, Option<i64>, Option<i64>, Option<i64>);
+    let subscribed: Vec<SubRow> = match user {
         Some(u) => sqlx::query_as(
             "SELECT plan_id, ends_at, canceled_at, trial_ends_at FROM subscriptions WHERE consumer_id = $1 AND api_id = $2",
         )

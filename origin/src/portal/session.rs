@@ -71,18 +71,21 @@ fn cookie_value(headers: &HeaderMap) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// id_hash, user_id, csrf_token, user name, consumer_id
+type SessionRow = (
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// The live session the request's cookie names, if any.
 pub async fn current(db: &Db, headers: &HeaderMap) -> Result<Option<Session>, sqlx::Error> {
     let Some(value) = cookie_value(headers) else {
         return Ok(None);
     };
-    let row: Option<(
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.id_hash, s.user_id, s.csrf_token, u.name, u.consumer_id FROM portal_sessions s \
              LEFT JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
     )
