@@ -40,6 +40,7 @@ test-rust: tools
 	$(CARGO) test --workspace
 
 test-e2e: edge origin
+	@scripts/ensure-tools.sh browser
 	$(NODE_TEST) tests/e2e/
 
 test-api: origin

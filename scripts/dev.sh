@@ -13,6 +13,8 @@ BIN=${TOLLGATE_BIN:-target/debug/tollgate}
 mkdir -p "$DATA_DIR"
 export TOLLGATE_DATA_DIR=$DATA_DIR TOLLGATE_ORIGIN_ADDR=$ORIGIN_ADDR
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+# The portal's try-it console calls the edge here.
+export TOLLGATE_EDGE_URL=${TOLLGATE_EDGE_URL:-http://127.0.0.1:$EDGE_PORT}
 
 # Secrets: from the environment, else kept in the data dir (generated on first run).
 secret() { # name file
@@ -58,6 +60,12 @@ if [ ! -s "$DATA_DIR/demo-key" ]; then
   consumer_id=$(admin POST /admin/v1/consumers '{"name":"Demo Developer","email":"demo@example.com"}' | json id)
   [ -n "$api_id" ] && [ -n "$consumer_id" ] || { echo "error: seeding the demo API failed" >&2; exit 1; }
   (umask 077; admin POST /admin/v1/keys "{\"consumer_id\":\"$consumer_id\",\"api_id\":\"$api_id\"}" | json key > "$DATA_DIR/demo-key")
+  # Published with a free plan, so the developer portal lists it and offers the plan.
+  spec='{"openapi":"3.0.3","info":{"title":"demo","version":"1.0.0"},"paths":{"/hello":{"get":{"parameters":[{"name":"name","in":"query","schema":{"type":"string"}}],"responses":{"200":{"description":"an echo"}}}}}}'
+  curl -sS -o /dev/null -X POST "http://$ORIGIN_ADDR/admin/v1/apis/$api_id/versions?version=1.0.0" \
+    -H "authorization: Bearer $TOLLGATE_ADMIN_TOKEN" -H 'content-type: application/json' --data "$spec"
+  admin POST "/admin/v1/apis/$api_id/versions/1.0.0/publish" '{}' >/dev/null
+  admin POST /admin/v1/plans '{"name":"Free","type":"free","rate_limit":{"requests":60,"per_seconds":60}}' >/dev/null
 fi
 DEMO_KEY=$(cat "$DATA_DIR/demo-key")
 
@@ -75,6 +83,7 @@ cat <<BANNER
   tollgate is running
     edge      http://127.0.0.1:$EDGE_PORT      (wrangler dev, workerd)
     origin    http://$ORIGIN_ADDR      (admin API, /openapi.json, /healthz)
+    portal    http://$ORIGIN_ADDR/portal   (developer portal: sign up, subscribe, create a key, try it)
     upstream  http://$UPSTREAM_ADDR      (demo echo service)
     data      $DATA_DIR
 

@@ -21,6 +21,7 @@ pub mod mtls;
 pub mod oauth;
 pub mod openapi;
 pub mod policy;
+pub mod portal_account;
 pub mod problem;
 pub mod rbac;
 pub mod route;

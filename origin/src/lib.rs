@@ -20,6 +20,7 @@ pub mod health;
 pub mod ids;
 pub mod oauth;
 pub mod openapi;
+pub mod portal;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

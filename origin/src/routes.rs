@@ -261,6 +261,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .merge(admin)
         .merge(edge)
+        .merge(crate::portal::router())
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(log_failures))

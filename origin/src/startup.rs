@@ -57,10 +57,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, "origin serving");
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP");
+        let served = axum::serve(
+            self.listener,
+            // The portal throttles log-ins per client address.
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP");
         // Closing the pool lets SQLite checkpoint its WAL before the process exits.
         self.db.close().await;
         tracing::info!("stopped");

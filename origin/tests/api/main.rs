@@ -22,6 +22,7 @@ mod oauth;
 mod plan_terms;
 mod plans;
 mod policies;
+mod portal;
 mod service;
 mod subscriptions;
 mod teams;

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const buildDir = path.join(root, "edge/build");
 
-export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {}, limiter = true }) {
+export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {}, limiter = true, port = 0 }) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(buildDir, "index.js"),
@@ -32,7 +32,7 @@ export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persi
     ...(persistDir ? { kvPersist: path.join(persistDir, "kv"), durableObjectsPersist: path.join(persistDir, "do") } : {}),
     cf: false,
     host: "127.0.0.1",
-    port: 0,
+    port,
   });
   const url = await mf.ready;
   return {

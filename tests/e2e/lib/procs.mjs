@@ -65,7 +65,7 @@ export async function startUpstream() {
   return { url, port, stop: () => stopChild(child) };
 }
 
-export async function startOrigin({ databaseUrl, dataDir } = {}) {
+export async function startOrigin({ databaseUrl, dataDir, env: extraEnv = {} } = {}) {
   const port = await freePort();
   const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), "tollgate-e2e-"));
   const adminToken = randomBytes(24).toString("hex");
@@ -76,6 +76,7 @@ export async function startOrigin({ databaseUrl, dataDir } = {}) {
     TOLLGATE_ADMIN_TOKEN: adminToken,
     TOLLGATE_EDGE_SECRET: edgeSecret,
     ...(databaseUrl ? { TOLLGATE_DATABASE_URL: databaseUrl } : {}),
+    ...extraEnv,
   };
   const url = `http://127.0.0.1:${port}`;
   let child = run(["serve"], env);
