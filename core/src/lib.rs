@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod policy;
 pub mod problem;
+pub mod rating;
 pub mod rbac;
 pub mod route;
 pub mod scope;
