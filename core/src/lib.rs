@@ -14,6 +14,7 @@ pub mod entitlement;
 pub mod forward;
 pub mod http_date;
 pub mod ids;
+pub mod invoice;
 pub mod jwt;
 pub mod key_cache;
 pub mod limits;
