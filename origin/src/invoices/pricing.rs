@@ -3,6 +3,7 @@
 
 use crate::admin::plan_price::{Price, PriceInterval, UsageModel};
 use crate::error::AppError;
+use tollgate_core::rating::money::div_half_even;
 use tollgate_core::rating::{Currency, PriceModel, RatingError, Tier, UnitPrice, UsagePrice};
 
 fn signed(v: u64) -> i64 {
@@ -10,7 +11,7 @@ fn signed(v: u64) -> i64 {
 }
 
 /// The rating model of `price` for a monthly period (a yearly price is charged as a
-/// twelfth per month). Fails on members that do not fit together.
+/// twelfth per month, rounded half-even). Fails on members that do not fit together.
 pub fn price_model(price: &Price, plan_name: &str) -> Result<PriceModel, AppError> {
     let invalid = |field: &str, detail: &str| AppError::invalid(format!("price.{field}"), detail);
     let currency = Currency::of(&price.currency)
@@ -68,7 +69,9 @@ pub fn price_model(price: &Price, plan_name: &str) -> Result<PriceModel, AppErro
     };
     let flat = match price.interval {
         PriceInterval::Month => signed(price.amount_minor),
-        PriceInterval::Year => signed(price.amount_minor) / 12,
+        PriceInterval::Year => {
+            i64::try_from(div_half_even(i128::from(price.amount_minor), 12)).unwrap_or(i64::MAX)
+        }
     };
     let model = PriceModel {
         currency,
@@ -88,4 +91,66 @@ pub fn price_model(price: &Price, plan_name: &str) -> Result<PriceModel, AppErro
 /// Checks the usage members of a price being saved.
 pub fn check_usage_price(price: &Price) -> Result<(), AppError> {
     price_model(price, "plan").map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(json: serde_json::Value) -> Price {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn stored_prices_become_rating_models() {
+        let yearly =
+            price(serde_json::json!({"currency": "EUR", "amount_minor": 1000, "interval": "year"}));
+        assert_eq!(price_model(&yearly, "Y").unwrap().flat_minor, 83);
+        let package = price(
+            serde_json::json!({"currency": "EUR", "amount_minor": 0, "interval": "month",
+            "unit_price_minor": 500, "unit_size": 1000, "usage_model": "package"}),
+        );
+        assert_eq!(
+            price_model(&package, "P").unwrap().usage,
+            Some(UsagePrice::Package {
+                size: 1000,
+                price_minor: 500
+            })
+        );
+        let field = |json| {
+            check_usage_price(&price(json))
+                .unwrap_err()
+                .problem()
+                .field
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            field(
+                serde_json::json!({"currency": "EUR", "amount_minor": 1, "interval": "month",
+            "tiers": [{"unit_price_minor": 1}]})
+            ),
+            "price.tiers"
+        );
+        assert_eq!(
+            field(
+                serde_json::json!({"currency": "EUR", "amount_minor": 1, "interval": "month",
+            "usage_model": "volume"})
+            ),
+            "price.tiers"
+        );
+        assert_eq!(
+            field(
+                serde_json::json!({"currency": "EUR", "amount_minor": 1, "interval": "month",
+            "usage_model": "graduated", "tiers": [{"up_to": 5, "unit_price_minor": 1}]})
+            ),
+            "price.tiers"
+        );
+        assert_eq!(
+            field(
+                serde_json::json!({"currency": "EUR", "amount_minor": 1, "interval": "month",
+            "usage_model": "package"})
+            ),
+            "price.unit_price_minor"
+        );
+    }
 }
