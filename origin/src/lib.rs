@@ -18,6 +18,7 @@ pub mod extract;
 pub mod gitops;
 pub mod health;
 pub mod ids;
+pub mod invoices;
 pub mod oauth;
 pub mod openapi;
 pub mod portal;

@@ -143,6 +143,7 @@ pub fn app(state: AppState) -> Router {
             post(subscription_changes::cancel_subscription),
         )
         .route("/admin/v1/usage", get(usage::get_usage))
+        .merge(crate::invoices::handlers::routes())
         .route("/admin/v1/audit", get(audit::list_audit))
         .route(
             "/admin/v1/orgs",

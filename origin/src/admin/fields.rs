@@ -79,6 +79,7 @@ pub enum Table {
     Subscriptions,
     Webhooks,
     OauthClients,
+    Invoices,
 }
 
 impl Table {
@@ -93,6 +94,7 @@ impl Table {
             Table::Subscriptions => "subscriptions",
             Table::Webhooks => "webhook_endpoints",
             Table::OauthClients => "oauth_clients",
+            Table::Invoices => "invoices",
         }
     }
 
@@ -107,6 +109,7 @@ impl Table {
             Table::Subscriptions => "subscription",
             Table::Webhooks => "webhook",
             Table::OauthClients => "OAuth client",
+            Table::Invoices => "invoice",
         }
     }
 }

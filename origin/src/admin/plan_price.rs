@@ -41,6 +41,57 @@ pub struct Price {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 10_000_000_000_000_u64)]
     pub included_units: Option<u64>,
+    /// How usage beyond `included_units` is priced (default `per_unit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_model: Option<UsageModel>,
+    /// Tiers of a `graduated` or `volume` usage model, ascending; the last has no `up_to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 32)]
+    pub tiers: Option<Vec<PriceTier>>,
+    /// The least a period costs, in minor units (a minimum commitment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_u64)]
+    pub minimum_minor: Option<u64>,
+}
+
+/// How usage is priced: every unit alike (`per_unit`), packages of `unit_size` rounded up
+/// (`package`), each tier its own units (`graduated`) or the tier reached all units (`volume`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageModel {
+    PerUnit,
+    Package,
+    Graduated,
+    Volume,
+}
+
+/// One usage tier: requests up to and including `up_to` at `unit_price_minor` per
+/// `unit_size`, plus `flat_minor` once the tier is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTier {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 10_000_000_000_000_u64)]
+    pub up_to: Option<u64>,
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_u64)]
+    pub unit_price_minor: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    pub unit_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_u64)]
+    pub flat_minor: Option<u64>,
+}
+
+/// The members of a price beyond the original columns, stored as one JSON column.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PriceExtra {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    usage_model: Option<UsageModel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tiers: Option<Vec<PriceTier>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    minimum_minor: Option<u64>,
 }
 
 impl PriceInterval {
@@ -61,6 +112,8 @@ pub struct PriceColumns {
     pub unit_price_minor: Option<i64>,
     pub unit_size: Option<i64>,
     pub included_units: Option<i64>,
+    /// Usage model, tiers and minimum commitment as JSON (`price_extra_json`).
+    pub extra_json: Option<String>,
 }
 
 impl PriceColumns {
@@ -74,6 +127,16 @@ impl PriceColumns {
             unit_price_minor: minor(price.and_then(|p| p.unit_price_minor)),
             unit_size: minor(price.and_then(|p| p.unit_size)),
             included_units: minor(price.and_then(|p| p.included_units)),
+            extra_json: price
+                .map(|p| PriceExtra {
+                    usage_model: p.usage_model,
+                    tiers: p.tiers.clone(),
+                    minimum_minor: p.minimum_minor,
+                })
+                .filter(|e| {
+                    e.usage_model.is_some() || e.tiers.is_some() || e.minimum_minor.is_some()
+                })
+                .and_then(|e| serde_json::to_string(&e).ok()),
         }
     }
 
@@ -84,7 +147,15 @@ impl PriceColumns {
             "year" => PriceInterval::Year,
             _ => PriceInterval::Month,
         };
+        let extra: PriceExtra = self
+            .extra_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
         Some(Price {
+            usage_model: extra.usage_model,
+            tiers: extra.tiers,
+            minimum_minor: extra.minimum_minor,
             currency: self.currency?,
             amount_minor: unsigned(self.amount_minor).unwrap_or(0),
             interval,
@@ -142,7 +213,11 @@ pub fn check_price(plan_type: PlanType, price: Option<Price>) -> Result<Option<P
         (Some(_), None) => price.unit_size = Some(1),
         _ => {}
     }
-    let charges = price.amount_minor > 0 || price.unit_price_minor.is_some_and(|p| p > 0);
+    crate::invoices::pricing::check_usage_price(&price)?;
+    let charges = price.minimum_minor.is_some_and(|m| m > 0)
+        || price.tiers.is_some()
+        || price.amount_minor > 0
+        || price.unit_price_minor.is_some_and(|p| p > 0);
     if plan_type == PlanType::Paid && !charges {
         return Err(invalid(
             "price.amount_minor",
@@ -164,6 +239,9 @@ mod tests {
             unit_price_minor: None,
             unit_size: None,
             included_units: None,
+            usage_model: None,
+            tiers: None,
+            minimum_minor: None,
         }
     }
 

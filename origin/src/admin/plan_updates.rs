@@ -57,7 +57,7 @@ pub async fn put_plan(
     let done = sqlx::query(
         "UPDATE plans SET name = $1, rate_limit_json = $2, quota_json = $3, plan_type = $4, trial_days = $5, \
          price_currency = $6, price_amount_minor = $7, price_interval = $8, unit_price_minor = $9, unit_size = $10, \
-         included_units = $11, entitlements_json = $12 WHERE id = $13",
+         included_units = $11, entitlements_json = $12, price_extra_json = $13 WHERE id = $14",
     )
     .bind(&name)
     .bind(encode(rate_limit.as_ref())?)
@@ -71,6 +71,7 @@ pub async fn put_plan(
     .bind(price.unit_size)
     .bind(price.included_units)
     .bind(encode(terms.entitlements.as_ref())?)
+    .bind(price.extra_json)
     .bind(&id)
     .execute(&mut *tx)
     .await?;

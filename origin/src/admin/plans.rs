@@ -163,6 +163,7 @@ struct PlanRow {
     unit_size: Option<i64>,
     included_units: Option<i64>,
     entitlements_json: Option<String>,
+    price_extra_json: Option<String>,
 }
 
 impl PlanRow {
@@ -174,6 +175,7 @@ impl PlanRow {
             unit_price_minor: self.unit_price_minor,
             unit_size: self.unit_size,
             included_units: self.included_units,
+            extra_json: self.price_extra_json,
         }
         .price();
         Ok(Plan {
@@ -274,8 +276,8 @@ pub async fn create_plan(
     let mut tx = crate::db::begin(&state.db).await?;
     sqlx::query(
         "INSERT INTO plans (id, name, rate_limit_json, quota_json, created_at, org_id, plan_type, trial_days, \
-         price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json, \
+         price_extra_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(id.as_str())
     .bind(&name)
@@ -292,6 +294,7 @@ pub async fn create_plan(
     .bind(price.unit_size)
     .bind(price.included_units)
     .bind(encode(terms.entitlements.as_ref())?)
+    .bind(price.extra_json)
     .execute(&mut *tx)
     .await?;
     config_version::bump(&mut *tx).await?;
@@ -320,7 +323,7 @@ pub async fn create_plan(
 }
 
 const SELECT_PLANS: &str = "SELECT id, name, rate_limit_json, quota_json, created_at, plan_type, trial_days, \
-     price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json FROM plans";
+     price_currency, price_amount_minor, price_interval, unit_price_minor, unit_size, included_units, entitlements_json, price_extra_json FROM plans";
 
 /// Lists every plan, oldest first.
 #[utoipa::path(

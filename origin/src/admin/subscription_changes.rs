@@ -121,6 +121,8 @@ pub async fn change_plan(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
+    crate::invoices::history::record_plan_change(&mut tx, &id, &old.plan_id, &new.plan_id, now)
+        .await?;
     sqlx::query("UPDATE keys SET plan_id = $1 WHERE subscription_id = $2")
         .bind(&new.plan_id)
         .bind(&id)

@@ -30,6 +30,7 @@ pub fn required(method: &Method, template: &str) -> Option<Permission> {
         "limits" => pick(PlansRead, PlansWrite),
         "oauth" if template.starts_with("/admin/v1/oauth/clients") => pick(KeysRead, KeysWrite),
         "usage" if read => Some(UsageRead),
+        "invoices" => pick(BillingRead, BillingWrite),
         "audit" if read => Some(AuditRead),
         "teams" => pick(KeysRead, KeysWrite),
         // An endpoint receives the audit trail, so reading needs the audit permission and
@@ -53,6 +54,7 @@ fn table_of(collection: &str) -> Option<Table> {
         "webhooks" => Some(Table::Webhooks),
         "clients" => Some(Table::OauthClients),
         "certificates" => Some(Table::Keys),
+        "invoices" => Some(Table::Invoices),
         _ => None,
     }
 }

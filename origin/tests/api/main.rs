@@ -14,6 +14,7 @@ mod consumers;
 mod demo_upstream;
 mod edge;
 mod gitops;
+mod invoices;
 mod jwt_policy;
 mod key_lifecycle;
 mod keys;

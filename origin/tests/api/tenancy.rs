@@ -106,6 +106,13 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
             json!({"url": "http://127.0.0.1:9/hook", "events": ["*"]}),
         )
         .await;
+    let invoice = owner
+        .post(
+            app,
+            "/admin/v1/invoices/generate",
+            json!({"consumer_id": consumer["id"]}),
+        )
+        .await;
     let spec = testdata("openapi/v3.0/petstore.yaml");
     let response = app
         .client
@@ -130,6 +137,7 @@ async fn populate(app: &TestApp, owner: &Member, base: &str) -> HashMap<&'static
         ("orgs", owner.org.clone()),
         ("teams", owner.org.clone()),
         ("webhooks", webhook["id"].as_str().unwrap().to_owned()),
+        ("invoices", invoice["id"].as_str().unwrap().to_owned()),
         ("users", "usr_unknown".to_owned()),
         ("versions", "1.0.0".to_owned()),
         ("key", key["key"].as_str().unwrap().to_owned()),
