@@ -29,6 +29,7 @@ mod tenancy;
 mod updates;
 mod upstream_auth;
 mod usage;
+mod usage_ingest;
 mod validation;
 mod versions;
 mod versions_hostile;
