@@ -48,13 +48,12 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
         return None;
     }
     let (y, mo, d32) = (y, mo as u32, d as u32);
-    if days_from_civil(y, mo, 1) + i64::from(d32) - 1
-        >= days_from_civil(
-            if mo == 12 { y + 1 } else { y },
-            if mo == 12 { 1 } else { mo + 1 },
-            1,
-        )
-    {
+    let next_month = if mo == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, mo + 1, 1)
+    };
+    if days_from_civil(y, mo, 1) + i64::from(d32) > next_month {
         return None;
     }
     let mut rest = &s[19..];
