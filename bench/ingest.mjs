@@ -8,9 +8,11 @@ import { createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startOrigin } from "../tests/e2e/lib/procs.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// procs.mjs reads TOLLGATE_BIN when it is imported: the release binary, set first.
+process.env.TOLLGATE_BIN ??= path.join(root, "target/release/tollgate");
+const { startOrigin } = await import("../tests/e2e/lib/procs.mjs");
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100000);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const PG_ADMIN = process.env.TOLLGATE_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -28,11 +30,13 @@ function bodies(run, batch) {
     const events = [];
     for (let i = 0; i < batch; i++) {
       const n = b * batch + i;
-      const consumer = `con_${n % 200}`;
+      // Edge traffic: events of the last few seconds, each key of one consumer and API.
+      const key = n % 400;
+      const consumer = `con_${key % 200}`;
       events.push({
         specversion: "1.0", id: `bench-${run}-${n}`, source: "bench", type: "dev.tollgate.request",
-        time: new Date(now - (n % 3600) * 1000).toISOString(), subject: consumer,
-        data: { api_id: `api_${n % 3}`, consumer_id: consumer, key_id: `key_${n % 400}`, status: n % 10 === 0 ? 429 : 200,
+        time: new Date(now - (n % 5) * 1000).toISOString(), subject: consumer,
+        data: { api_id: `api_${key % 3}`, consumer_id: consumer, key_id: `key_${key}`, status: n % 10 === 0 ? 429 : 200,
                 billable: n % 10 !== 0, bytes_in: 0, bytes_out: 512, latency_ms: n % 50, meters: { tokens: n % 100 } },
       });
     }
@@ -75,9 +79,8 @@ function freshPg() {
 }
 
 async function main() {
-  process.env.TOLLGATE_BIN ??= path.join(root, "target/release/tollgate");
   const rows = [];
-  const dbs = [["SQLite", null], ["PostgreSQL", freshPg()]];
+  const dbs = [["SQLite", null], ["PostgreSQL", process.env.BENCH_SQLITE_ONLY ? null : freshPg()]];
   for (const [label, pg] of dbs) {
     if (label === "PostgreSQL" && !pg) {
       console.error("PostgreSQL not reachable: skipped");
@@ -86,7 +89,12 @@ async function main() {
     const origin = await startOrigin({ databaseUrl: pg?.url });
     try {
       for (const batch of [100, 1000]) {
-        rows.push({ label, batch, rate: await measure(origin, `${label}-${batch}`, batch) });
+        try {
+          rows.push({ label, batch, rate: await measure(origin, `${label}-${batch}`, batch) });
+        } catch (e) {
+          console.error(origin.log().split("\n").filter((l) => /ERROR|error/.test(l)).slice(-5).join("\n"));
+          throw e;
+        }
       }
     } finally {
       await origin.cleanup();
