@@ -197,7 +197,8 @@ mod tests {
 
     #[test]
     fn each_defect_has_its_reason() {
-        let cases: Vec<(Box<dyn Fn(&mut UsageEvent)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut UsageEvent)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|e| e.id = String::new()), "`id`"),
             (Box::new(|e| e.id = "a b".into()), "`id`"),
             (Box::new(|e| e.kind = "other".into()), "`type`"),
