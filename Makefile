@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NODE_TEST := node --test --test-concurrency=1 --test-timeout=180000
 
-.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot bench-jwt bench-validation bench-cache bench-policies bench-rating clean
+.PHONY: help dev test tools edge origin lint test-rust test-e2e test-api bench bench-catalog bench-limits bench-snapshot bench-jwt bench-validation bench-cache bench-policies bench-rating bench-ingest clean
 
 help:
 	@echo "make dev    install what is missing, build, run origin + edge + demo upstream (Ctrl-C stops all)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-validation  request validation cost per request (core) and edge req/s enforce vs off"
 	@echo "make bench-cache  benchmark cache hits vs misses through the edge"
 	@echo "make bench-rating  rating a month of 1,000,000 events for 10,000 consumers vs summing usage"
+	@echo "make bench-ingest  usage events/s into the ledger, SQLite and PostgreSQL, batches of 100 and 1,000"
 	@echo "make bench-policies  benchmark a typical policy set (headers, rewrite, CORS) vs none at the edge"
 
 tools:
@@ -54,6 +55,10 @@ bench:
 	@scripts/build-edge.sh
 	$(CARGO) build --release -p tollgate-origin --bin tollgate
 	@bench/edge-proxy.sh
+
+bench-ingest:
+	$(CARGO) build --release -p tollgate-origin --bin tollgate
+	node bench/ingest.mjs
 
 bench-snapshot:
 	$(CARGO) build --release -p tollgate-origin --bin tollgate

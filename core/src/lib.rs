@@ -31,6 +31,7 @@ pub mod scope;
 pub mod shed;
 pub mod snapshot;
 pub mod subscription;
+pub mod usage;
 pub mod validation;
 pub mod version;
 pub mod version_route;

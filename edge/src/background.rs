@@ -49,3 +49,15 @@ pub fn in_background(fut: impl Future<Output = ()> + 'static) {
         None => worker::console_warn!("edge: no event context; cache write skipped"),
     }
 }
+
+/// Like [`in_background`], but says whether there was a context to run `fut` in.
+pub fn try_in_background(fut: impl Future<Output = ()> + 'static) -> bool {
+    let ctx = CONTEXT.with(|c| c.borrow().clone());
+    match ctx {
+        Some(ctx) => {
+            ctx.wait_until(fut);
+            true
+        }
+        None => false,
+    }
+}

@@ -58,6 +58,7 @@ pub async fn guarded_forward(
     route: &RouteMatch<'_>,
     caller: Caller<'_>,
 ) -> Result<Response, Problem> {
+    crate::usage_meter::note_caller(caller.key);
     let ip = req.headers().get("cf-connecting-ip").ok().flatten();
     let who = LimitCaller {
         api_id: &route.api.id,

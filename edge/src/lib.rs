@@ -56,6 +56,10 @@ mod shedding;
 #[cfg(target_arch = "wasm32")]
 mod snapshot_store;
 #[cfg(target_arch = "wasm32")]
+mod usage_meter;
+#[cfg(target_arch = "wasm32")]
+mod usage_queue;
+#[cfg(target_arch = "wasm32")]
 mod validation_gate;
 
 #[cfg(target_arch = "wasm32")]
@@ -70,6 +74,30 @@ async fn fetch(
     env: worker::Env,
     ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    // The context is reachable while the pipeline runs, for cache writes after the answer.
-    background::with_context(ctx, pipeline::handle(req, &env)).await
+    // The context is reachable while the pipeline runs, for cache writes after the answer
+    // and the request's usage event.
+    let bytes_in = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    background::with_context(
+        ctx,
+        usage_meter::metered(&env, bytes_in, pipeline::handle(req, &env)),
+    )
+    .await
+}
+
+/// The usage queue's consumer: batches of usage events go to the origin.
+#[cfg(target_arch = "wasm32")]
+#[worker::event(queue)]
+async fn consume_usage(
+    batch: worker::MessageBatch<serde_json::Value>,
+    env: worker::Env,
+    _ctx: worker::Context,
+) -> worker::Result<()> {
+    usage_queue::consume(batch, &env).await;
+    Ok(())
 }

@@ -61,6 +61,7 @@ async fn run(req: &Request, env: &Env, finish: &mut Finish) -> Result<Response, 
         )
     })?;
 
+    crate::usage_meter::note_route(&route, req.method().as_ref());
     // Policies before credentials: IP, CORS preflight, methods, sizes, WebSocket gate.
     if let Some(answer) = early(req, &route, finish).await? {
         return Ok(answer);

@@ -26,6 +26,7 @@ pub mod routes;
 pub mod secrets;
 pub mod startup;
 pub mod tenancy;
+pub mod usage;
 pub mod vault;
 pub mod webhooks;
 

@@ -144,6 +144,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/usage", get(usage::get_usage))
         .merge(crate::invoices::handlers::routes())
+        .route(
+            "/admin/v1/usage/aggregates",
+            get(crate::usage::aggregates::get_aggregates),
+        )
         .route("/admin/v1/audit", get(audit::list_audit))
         .route(
             "/admin/v1/orgs",
@@ -241,6 +245,10 @@ pub fn app(state: AppState) -> Router {
     let edge = Router::new()
         .route("/edge/v1/snapshot", get(edge_api::get_snapshot))
         .route("/edge/v1/keys/{key_hash}", get(edge_api::get_key_record))
+        .route(
+            "/edge/v1/usage",
+            post(crate::usage::ingest::ingest_usage).layer(DefaultBodyLimit::disable()),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(from_fn_with_state(
             state.clone(),

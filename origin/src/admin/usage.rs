@@ -1,5 +1,5 @@
 //! Usage per consumer for the current billing period (the calendar month, UTC). The
-//! counts come from `usage_counts`, which metering fills; until it lands the sum is 0.
+//! counts come from the hourly aggregates of the usage ledger (`usage_rollups`).
 
 use crate::admin::fields::Table;
 use crate::clock::{calendar_month, format_rfc3339, now_ms};
@@ -68,9 +68,10 @@ pub async fn get_usage(
     let (start, end) = calendar_month(now_ms());
     // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer on both.
     let (billable,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(billable_requests), 0) AS BIGINT) FROM usage_counts \
-         WHERE consumer_id = $1 AND window_start >= $2 AND window_start < $3",
+        "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
+         WHERE granularity = $1 AND consumer_id = $2 AND bucket_start >= $3 AND bucket_start < $4",
     )
+    .bind("hour")
     .bind(&consumer_id)
     .bind(start)
     .bind(end)

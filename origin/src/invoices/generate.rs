@@ -1,5 +1,5 @@
 //! Building a consumer's draft invoice for a period: each subscription split into plan
-//! segments (plan changes), each segment's billable usage summed from `usage_counts` over
+//! segments (plan changes), each segment's billable usage summed from the hourly `usage_rollups` over
 //! its chargeable window (after any trial), rated by the core, lines stored in order.
 
 use super::history::{changes, segments};
@@ -74,8 +74,9 @@ async fn usage_in(
     }
     // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer on both.
     let (sum,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(billable_requests), 0) AS BIGINT) FROM usage_counts \
-         WHERE consumer_id = $1 AND api_id = $2 AND window_start >= $3 AND window_start < $4",
+        "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
+         WHERE granularity = 'hour' AND consumer_id = $1 AND api_id = $2 \
+         AND bucket_start >= $3 AND bucket_start < $4",
     )
     .bind(consumer_id)
     .bind(api_id)

@@ -63,9 +63,10 @@ async fn usage(app: &TestApp, s: &Sub, rows: &[(&str, i64)]) {
         .iter()
         .map(|(when, n)| {
             format!(
-                "INSERT INTO usage_counts (key_id, consumer_id, api_id, window_start, billable_requests) \
-                 VALUES ('{}', '{}', '{}', {}, {n})",
-                s.key, s.consumer, s.api, at(when)
+                "INSERT INTO usage_rollups (granularity, bucket_start, consumer_id, key_id, api_id, plan_id, \
+                 requests, billable, bytes_in, bytes_out, latency_ms_sum, latency_ms_max) \
+                 VALUES ('hour', {}, '{}', '{}', '{}', '', {n}, {n}, 0, 0, 0, 0)",
+                at(when), s.consumer, s.key, s.api
             )
         })
         .collect();

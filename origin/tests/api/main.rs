@@ -31,6 +31,7 @@ mod tenancy;
 mod updates;
 mod upstream_auth;
 mod usage;
+mod usage_ingest;
 mod validation;
 mod versions;
 mod versions_hostile;

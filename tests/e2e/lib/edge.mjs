@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const buildDir = path.join(root, "edge/build");
 
-export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {}, limiter = true, port = 0 }) {
+export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persistDir, vars = {}, limiter = true, usageQueue = true, port = 0 }) {
   const mf = new Miniflare({
     modules: true,
     scriptPath: path.join(buildDir, "index.js"),
@@ -29,6 +29,15 @@ export async function startEdge({ originUrl, edgeSecret, refreshSecs = 10, persi
       CONFIG_COORDINATOR: { className: "ConfigCoordinator", useSQLite: true },
       ...(limiter ? { RATE_LIMITER: { className: "RateLimiter", useSQLite: true } } : {}),
     },
+    // Usage events go through a queue consumed by the worker itself (`usageQueue: false`
+    // leaves the binding out: the edge posts straight to the origin). A short batch
+    // timeout keeps tests fast; redelivery continues while the origin is down.
+    ...(usageQueue
+      ? {
+          queueProducers: { USAGE_QUEUE: { queueName: "tollgate-usage" } },
+          queueConsumers: { "tollgate-usage": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 100 } },
+        }
+      : {}),
     ...(persistDir ? { kvPersist: path.join(persistDir, "kv"), durableObjectsPersist: path.join(persistDir, "do") } : {}),
     cf: false,
     host: "127.0.0.1",

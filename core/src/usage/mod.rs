@@ -1,0 +1,13 @@
+//! Usage metering: one CloudEvents 1.0 event per request the edge answers, what makes it
+//! billable, how one event is validated, and how events roll up into minute, hour and day
+//! buckets (late events inside a grace window included). Pure functions; the edge builds
+//! events, the origin ingests them idempotently (by event id) and stores the roll-ups.
+
+pub mod event;
+pub mod meters;
+pub mod rollup;
+pub mod time;
+
+pub use event::{billable, validate, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};
+pub use meters::parse_meter_header;
+pub use rollup::{admit_time, bucket_start, rollup, Granularity, RollupKey, Totals};
