@@ -27,7 +27,10 @@ fn segments(path: &str) -> Vec<&str> {
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    path.split('/').skip(1).collect()
+    // What precedes the first `/` (nothing, for an absolute path) is not a segment.
+    let mut parts = path.split('/');
+    parts.next();
+    parts.collect()
 }
 
 fn parse_template(template: &str) -> Vec<Segment> {
