@@ -13,7 +13,8 @@ use std::hint::black_box;
 use std::time::Instant;
 use tollgate_core::jwt::{parse_jwks, verify_jws};
 
-const RSA_PRIVATE: &str = include_str!("../tests/data/jose/cookbook/jwk/3_4.rsa_private_key.json");
+const RSA_PRIVATE: &str =
+    include_str!("../../../shared/testdata/jose/cookbook/jwk/3_4.rsa_private_key.json");
 
 fn b64(bytes: &[u8]) -> String {
     B64::encode_string(bytes)

@@ -5,8 +5,13 @@
 use serde_json::Value;
 use tollgate_core::jwt::{parse_jwks, verify_jws};
 
-const SIGNATURES: &str = include_str!("data/jose/wycheproof/json_web_signature_test.json");
-const KEYS: &str = include_str!("data/jose/wycheproof/json_web_key_test.json");
+/// The JOSE vectors in the workspace's shared test data, read in place.
+const JOSE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/jose");
+
+fn testdata(rel: &str) -> String {
+    let path = format!("{JOSE}/{rel}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
 
 /// Valid vectors refused on purpose:
 /// - 346, 350: the key's JWK says `alg: PS256` but the token is PS384 — the key decides
@@ -81,9 +86,10 @@ fn vector(file: &str, id: u64) -> String {
 #[test]
 fn wycheproof_json_web_signature_vectors() {
     for id in SAME_AS_VALID_357 {
-        assert_eq!(vector(SIGNATURES, id), vector(SIGNATURES, 357), "tc {id}");
+        let signatures = testdata("wycheproof/json_web_signature_test.json");
+        assert_eq!(vector(&signatures, id), vector(&signatures, 357), "tc {id}");
     }
-    let (valid, invalid, wrong) = run(SIGNATURES);
+    let (valid, invalid, wrong) = run(&testdata("wycheproof/json_web_signature_test.json"));
     println!(
         "wycheproof json_web_signature: {valid} valid ({} refused by policy), {invalid} invalid",
         REFUSED_BY_POLICY.len()
@@ -94,7 +100,7 @@ fn wycheproof_json_web_signature_vectors() {
 
 #[test]
 fn wycheproof_json_web_key_vectors() {
-    let (valid, invalid, wrong) = run(KEYS);
+    let (valid, invalid, wrong) = run(&testdata("wycheproof/json_web_key_test.json"));
     println!("wycheproof json_web_key: {valid} valid, {invalid} invalid");
     assert_eq!(valid + invalid, 26);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -110,9 +116,9 @@ fn public_jwk(key: &Value) -> String {
 
 #[test]
 fn rfc7520_cookbook_jws_examples() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jose/cookbook/jws");
+    let dir = format!("{JOSE}/cookbook/jws");
     let (mut accepted, mut refused) = (0, 0);
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

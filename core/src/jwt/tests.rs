@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 const NOW: u64 = 1_800_000_000;
-const RSA_PUBLIC: &str = include_str!("../../tests/data/jose/cookbook/jwk/3_3.rsa_public_key.json");
+const RSA_PUBLIC: &str =
+    include_str!("../../../../shared/testdata/jose/cookbook/jwk/3_3.rsa_public_key.json");
 
 fn b64(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
