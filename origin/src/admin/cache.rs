@@ -253,22 +253,18 @@ pub async fn delete_cache(
         return Err(AppError::NotFound { what: "API", id });
     }
     let before = stored_policy(&state.db, &id).await?;
-    let mut tx = crate::db::begin(&state.db).await?;
-    sqlx::query("DELETE FROM api_cache_policies WHERE api_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    config_version::bump(&mut *tx).await?;
-    let change = audit::Change {
+    let setting = crate::admin::api_setting::ApiSetting {
+        table: "api_cache_policies",
         action: "api.cache.delete",
-        target_type: "api",
-        target_id: &id,
-        before: before.and_then(|(p, _)| audit::snapshot_of(&p)),
-        after: None,
     };
-    audit::record(&mut tx, &actor, now_ms(), change).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::admin::api_setting::remove_api_setting(
+        &state,
+        &actor,
+        setting,
+        &id,
+        before.and_then(|(p, _)| audit::snapshot_of(&p)),
+    )
+    .await
 }
 
 /// Every API's caching policy as the edge applies it.

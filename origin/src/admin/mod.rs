@@ -1,6 +1,7 @@
 //! The admin API (`/admin/v1/…`): operators manage APIs and their versions, consumers,
 //! plans and keys and read usage. One module per resource; request checks shared by them live in `fields`.
 
+pub mod api_setting;
 pub mod api_settings;
 pub mod api_updates;
 pub mod apis;

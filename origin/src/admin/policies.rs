@@ -219,22 +219,11 @@ pub async fn delete_policies(
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let mut tx = crate::db::begin(&state.db).await?;
-    sqlx::query("DELETE FROM api_policies WHERE api_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    config_version::bump(&mut *tx).await?;
-    let change = audit::Change {
+    let setting = crate::admin::api_setting::ApiSetting {
+        table: "api_policies",
         action: "api.policies.delete",
-        target_type: "api",
-        target_id: &id,
-        before: None,
-        after: None,
     };
-    audit::record(&mut tx, &actor, now_ms(), change).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::admin::api_setting::remove_api_setting(&state, &actor, setting, &id, None).await
 }
 
 /// Every API's policies by API id, for the snapshot (unreadable rows are logged, skipped).

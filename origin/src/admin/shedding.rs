@@ -138,22 +138,11 @@ pub async fn delete_shedding(
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let mut tx = crate::db::begin(&state.db).await?;
-    sqlx::query("DELETE FROM shedding WHERE api_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    config_version::bump(&mut *tx).await?;
-    let change = audit::Change {
+    let setting = crate::admin::api_setting::ApiSetting {
+        table: "shedding",
         action: "api.shedding.delete",
-        target_type: "api",
-        target_id: &id,
-        before: None,
-        after: None,
     };
-    audit::record(&mut tx, &actor, now_ms(), change).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::admin::api_setting::remove_api_setting(&state, &actor, setting, &id, None).await
 }
 
 /// Every API's shedding rule as the edge applies it.

@@ -260,20 +260,9 @@ pub async fn delete_validation(
     if !fields::exists(&state.db, Table::Apis, &id).await? {
         return Err(AppError::NotFound { what: "API", id });
     }
-    let mut tx = crate::db::begin(&state.db).await?;
-    sqlx::query("DELETE FROM api_validation WHERE api_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    config_version::bump(&mut *tx).await?;
-    let change = audit::Change {
+    let setting = crate::admin::api_setting::ApiSetting {
+        table: "api_validation",
         action: "api.validation.delete",
-        target_type: "api",
-        target_id: &id,
-        before: None,
-        after: None,
     };
-    audit::record(&mut tx, &actor, now_ms(), change).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    crate::admin::api_setting::remove_api_setting(&state, &actor, setting, &id, None).await
 }
