@@ -10,13 +10,13 @@ const LEFT: u32 = 56;
 const BOTTOM: u32 = 24;
 const TOP: u32 = 8;
 
-/// One bar, ready to draw.
+/// One bar, ready to draw (SVG user units, to a tenth).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
-    pub x: u32,
-    pub y: u32,
-    pub width: u32,
-    pub height: u32,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
     /// Under the bar (only every few bars get one, so they do not overlap).
     pub label: String,
     /// The tooltip: label and value.
@@ -36,38 +36,38 @@ pub struct BarChart {
     pub baseline: u32,
 }
 
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
 /// Lays out `points` (label, value) as bars scaled to the largest value; `format`
-/// writes values for people (e.g. money).
+/// writes values for people (e.g. money). Negative values draw as zero.
 pub fn bar_chart(points: &[(String, i64)], format: impl Fn(i64) -> String) -> BarChart {
-    let plot_w = WIDTH - LEFT;
-    let plot_h = HEIGHT - BOTTOM - TOP;
+    let plot_w = f64::from(WIDTH - LEFT);
+    let plot_h = f64::from(HEIGHT - BOTTOM - TOP);
     let baseline = HEIGHT - BOTTOM;
     let max = points.iter().map(|(_, v)| (*v).max(0)).max().unwrap_or(0);
-    let n = u32::try_from(points.len()).unwrap_or(u32::MAX).max(1);
-    let slot = plot_w / n;
-    let width = (slot * 3 / 4).max(1);
+    let slot = plot_w / points.len().max(1) as f64;
+    let width = slot * 0.75;
     let label_every = (points.len() / 8).max(1);
     let bars = points
         .iter()
         .enumerate()
         .map(|(i, (label, value))| {
             let value = (*value).max(0);
-            let height = if max == 0 {
-                0
+            let mut height = if max == 0 {
+                0.0
             } else {
-                // At least one unit for a non-zero value, so small days stay visible.
-                let h = (value as f64 / max as f64 * f64::from(plot_h)).round() as u32;
-                if value > 0 {
-                    h.max(1)
-                } else {
-                    h
-                }
+                (value as f64 / max as f64 * plot_h).round()
             };
-            let i32_ = u32::try_from(i).unwrap_or(0);
+            if value > 0 && height < 1.0 {
+                // At least one unit for a non-zero value, so small days stay visible.
+                height = 1.0;
+            }
             Bar {
-                x: LEFT + i32_ * slot + (slot - width) / 2,
-                y: baseline - height,
-                width,
+                x: tenth(f64::from(LEFT) + i as f64 * slot + (slot - width) / 2.0),
+                y: f64::from(baseline) - height,
+                width: tenth(width),
                 height,
                 label: if i % label_every == 0 {
                     label.clone()
@@ -111,19 +111,19 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_largest_value_and_sit_on_the_baseline() {
-        let chart = bar_chart(&points(&[0, 50, 100, 1]), |v| v.to_string());
-        let plot_h = HEIGHT - BOTTOM - TOP;
+        let chart = bar_chart(&points(&[0, 500, 1000, 1]), |v| v.to_string());
+        let plot_h = f64::from(HEIGHT - BOTTOM - TOP);
         assert_eq!(chart.bars[2].height, plot_h);
-        assert_eq!(chart.bars[1].height, plot_h / 2);
-        assert_eq!(chart.bars[0].height, 0);
-        assert_eq!(chart.bars[3].height, 1, "a small value stays visible");
+        assert_eq!(chart.bars[1].height, plot_h / 2.0);
+        assert_eq!(chart.bars[0].height, 0.0);
+        assert_eq!(chart.bars[3].height, 1.0, "a small value stays visible");
         for b in &chart.bars {
-            assert_eq!(b.y + b.height, chart.baseline);
-            assert!(b.x >= LEFT && b.x + b.width <= WIDTH);
+            assert_eq!(b.y + b.height, f64::from(chart.baseline));
+            assert!(b.x >= f64::from(LEFT) && b.x + b.width <= f64::from(WIDTH));
         }
-        assert_eq!(chart.max_label, "100");
-        assert_eq!(chart.total_label, "151");
-        assert_eq!(chart.bars[1].title, "d1: 50");
+        assert_eq!(chart.max_label, "1000");
+        assert_eq!(chart.total_label, "1501");
+        assert_eq!(chart.bars[1].title, "d1: 500");
     }
 
     #[test]
@@ -131,10 +131,13 @@ mod tests {
         let chart = bar_chart(&[], |v| v.to_string());
         assert!(chart.bars.is_empty());
         let chart = bar_chart(&points(&[-5, 0]), |v| v.to_string());
-        assert!(chart.bars.iter().all(|b| b.height == 0));
+        assert!(chart.bars.iter().all(|b| b.height == 0.0));
         let many = bar_chart(&points(&[1; 1000]), |v| v.to_string());
         assert_eq!(many.bars.len(), 1000);
-        assert!(many.bars.iter().all(|b| b.width >= 1));
+        assert!(many
+            .bars
+            .iter()
+            .all(|b| b.width > 0.0 && b.x + b.width <= f64::from(WIDTH)));
     }
 
     #[test]
