@@ -49,7 +49,7 @@ pub fn bar_chart(points: &[(String, i64)], format: impl Fn(i64) -> String) -> Ba
     let max = points.iter().map(|(_, v)| (*v).max(0)).max().unwrap_or(0);
     let slot = plot_w / points.len().max(1) as f64;
     let width = slot * 0.75;
-    let label_every = (points.len() / 8).max(1);
+    let label_every = (points.len() / 6).max(1);
     let bars = points
         .iter()
         .enumerate()
@@ -144,7 +144,7 @@ mod tests {
     fn only_some_bars_are_labelled_when_there_are_many() {
         let chart = bar_chart(&points(&[1; 30]), |v| v.to_string());
         let labelled = chart.bars.iter().filter(|b| !b.label.is_empty()).count();
-        assert!((8..=10).contains(&labelled), "{labelled}");
+        assert!((5..=7).contains(&labelled), "{labelled}");
     }
 
     #[test]

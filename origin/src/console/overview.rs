@@ -36,9 +36,13 @@ struct OverviewPage {
     counts: Vec<(&'static str, i64)>,
 }
 
-/// The date part of an instant, `2026-11-28`.
-fn day_label(ms: i64) -> String {
-    format_rfc3339(ms).chars().take(10).collect()
+/// Part of an instant's date: `chars` 5..10 is `11-28`, 0..7 is `2026-11`.
+fn date_part(ms: i64, chars: std::ops::Range<usize>) -> String {
+    format_rfc3339(ms)
+        .chars()
+        .skip(chars.start)
+        .take(chars.len())
+        .collect()
 }
 
 async fn requests_per_day(state: &AppState, op: &Operator) -> Result<Figure, ConsoleError> {
@@ -61,7 +65,7 @@ async fn requests_per_day(state: &AppState, op: &Operator) -> Result<Figure, Con
                 .filter(|(start, _)| start.div_euclid(DAY_MS) * DAY_MS == day)
                 .map(|(_, n)| n)
                 .sum();
-            (day_label(day), n)
+            (date_part(day, 5..10), n)
         })
         .collect();
     Ok(Figure {
@@ -89,7 +93,7 @@ async fn revenue_per_period(state: &AppState, op: &Operator) -> Result<Vec<Figur
             let skip = mine.len().saturating_sub(PERIODS as usize);
             let points: Vec<(String, i64)> = mine[skip..]
                 .iter()
-                .map(|(start, _, amount)| (day_label(*start), *amount))
+                .map(|(start, _, amount)| (date_part(*start, 0..7), *amount))
                 .collect();
             let unit = currency.to_uppercase();
             Figure {

@@ -123,6 +123,31 @@ async fn operator(app: &TestApp, email: &str, grant: Grant) -> String {
     id
 }
 
+/// Runs SQL on the origin's database, to lay down usage and invoices as the edge and
+/// billing would have.
+async fn execute(app: &TestApp, sql: &str) {
+    let db = tollgate_origin::db::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&db).await.unwrap();
+    db.close().await;
+}
+
+fn today_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    now / 86_400_000 * 86_400_000
+}
+
+async fn usage(app: &TestApp, api: &str, requests: i64) {
+    execute(app, &format!(
+        "INSERT INTO usage_rollups (granularity, bucket_start, consumer_id, key_id, api_id, plan_id, requests, billable, bytes_in, bytes_out, latency_ms_sum, latency_ms_max) \
+         VALUES ('day', {}, 'con_x', 'key_x', '{api}', '', {requests}, {requests}, 0, 0, 0, 0)", today_ms()
+    )).await;
+}
+
 fn petstore(version: &str) -> String {
     let text = String::from_utf8(testdata("openapi/v3.0/petstore.yaml")).unwrap();
     text.replacen("version: 1.0.0", &format!("version: {version}"), 1)
@@ -137,8 +162,27 @@ async fn versions(app: &TestApp, api: &str) -> Value {
 async fn an_operator_publishes_a_new_version_and_deprecates_the_old_one(app: TestApp) {
     let user = operator(&app, "ops@example.com", Grant::Platform).await;
     let mut b = Browser::log_in(&app, "ops@example.com").await;
+    // Revenue: invoices net of credit notes, void ones left out, per currency.
+    let consumer = app.create_consumer().await;
+    let consumer = consumer["id"].as_str().unwrap();
+    for (id, status, subtotal, credited) in [
+        ("inv_a", "finalized", 12_345, 345),
+        ("inv_b", "void", 99_999, 0),
+    ] {
+        let start = today_ms() - if id == "inv_a" { 0 } else { 40 * 86_400_000 };
+        execute(&app, &format!(
+            "INSERT INTO invoices (id, consumer_id, org_id, period_start, period_end, currency, status, subtotal_minor, credited_minor, created_at, updated_at) \
+             VALUES ('{id}', '{consumer}', NULL, {start}, {start}, 'eur', '{status}', {subtotal}, {credited}, 0, 0)"
+        )).await;
+    }
+    usage(&app, "api_gone", 3).await;
     let (_, html) = b.get("/console").await;
     assert!(html.contains("id=\"requests-chart\"") && html.contains("<svg"));
+    assert!(html.contains("Total 3;"), "{html}");
+    assert!(
+        html.contains("revenue-chart") && html.contains("Total 120.00 EUR;"),
+        "{html}"
+    );
     assert!(
         html.contains("Ops &#60;b&#62;&#38;&#60;/b&#62;"),
         "names are escaped: {html}"
@@ -290,9 +334,15 @@ async fn a_viewer_reads_but_cannot_publish_and_other_orgs_are_not_found(app: Tes
     for page in ["/console/audit", "/console/audit?after=1"] {
         assert_eq!(b.get(page).await.0, StatusCode::FORBIDDEN, "{page}");
     }
+    usage(&app, &ids[0], 7).await;
+    usage(&app, &ids[1], 1000).await;
     let (status, html) = b.get("/console").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("requests-chart") && !html.contains("revenue-chart"));
+    assert!(
+        html.contains("Total 7;"),
+        "only the organisation's usage: {html}"
+    );
     assert!(!html.contains("href=\"/console/audit\""));
     // The role is read on every request: promoted, the same session may publish.
     operator(&app, "viewer@example.com", grant(Role::Developer)).await;
