@@ -17,6 +17,7 @@ mod audit;
 mod charts;
 mod consumers;
 mod operator;
+mod orgs;
 mod overview;
 mod pages;
 mod plans;
@@ -64,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/keys/{id}/revoke", post(consumers::revoke))
         .route("/console/audit", get(audit::list))
         .route("/console/settings", get(settings::show))
+        .route("/console/org", post(orgs::switch))
         .route("/console/static/{file}", get(assets::asset))
         .layer(Extension(settings))
         .layer(from_fn(security_headers))

@@ -4,6 +4,7 @@
 //! `memberships` role, checked with `tollgate_core::rbac`). Ids in a path are checked
 //! against the organisation with the admin API's own scoping (404 when not theirs).
 
+use super::orgs::is_platform_operator;
 use super::pages::{Chrome, ConsoleError, Nav};
 use super::session::{self, Session};
 use crate::admin::fields::Table;
@@ -17,6 +18,7 @@ use tollgate_core::rbac::{Permission, Role};
 /// A signed-in operator for one request.
 #[derive(Debug, Clone)]
 pub struct Operator {
+    pub user_id: String,
     pub name: String,
     /// How the admin logic sees them: `console:<user id>`, platform or org with role.
     pub actor: Actor,
@@ -37,12 +39,9 @@ impl Operator {
         let (name,) = user.ok_or(ConsoleError::LoginRequired)?;
         let (tenant, org_name) = match &session.org_id {
             None => {
-                let op: Option<(String,)> =
-                    sqlx::query_as("SELECT user_id FROM platform_operators WHERE user_id = $1")
-                        .bind(&user_id)
-                        .fetch_optional(db)
-                        .await?;
-                op.ok_or(ConsoleError::LoginRequired)?;
+                if !is_platform_operator(db, &user_id).await? {
+                    return Err(ConsoleError::LoginRequired);
+                }
                 (Tenant::Platform, None)
             }
             Some(org) => {
@@ -54,8 +53,21 @@ impl Operator {
                 .bind(org)
                 .fetch_optional(db)
                 .await?;
-                let (role, org_name) = member.ok_or(ConsoleError::LoginRequired)?;
-                let role = Role::parse(&role).ok_or(ConsoleError::LoginRequired)?;
+                let (role, org_name) = match member {
+                    Some((role, name)) => (Role::parse(&role), name),
+                    // A platform operator may act for any organisation, as its owner.
+                    None if is_platform_operator(db, &user_id).await? => {
+                        let found: Option<(String,)> =
+                            sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
+                                .bind(org)
+                                .fetch_optional(db)
+                                .await?;
+                        let (name,) = found.ok_or(ConsoleError::LoginRequired)?;
+                        (Some(Role::Owner), name)
+                    }
+                    None => return Err(ConsoleError::LoginRequired),
+                };
+                let role = role.ok_or(ConsoleError::LoginRequired)?;
                 let tenant = Tenant::Org {
                     id: org.clone(),
                     role,
@@ -68,6 +80,7 @@ impl Operator {
                 who: format!("console:{user_id}"),
                 tenant,
             },
+            user_id,
             name,
             org_name,
             session,

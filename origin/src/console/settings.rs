@@ -1,9 +1,10 @@
 //! `GET /console/settings`: a read-only view of what the edge is configured from (config
 //! version, edge URL, refresh window), the webhooks that receive the audit trail (for roles
 //! that read the audit log) and the organisation's members (organisations, for the
-//! platform operator).
+//! platform operator), and which organisation the session acts for.
 
 use super::operator::Operator;
+use super::orgs::choices;
 use super::pages::{render, Chrome, ConsoleError};
 use super::ConsoleSettings;
 use crate::config_version;
@@ -28,6 +29,9 @@ struct SettingsPage {
     webhooks: Option<Vec<Webhook>>,
     members: Vec<Member>,
     orgs: Vec<Org>,
+    /// What the operator may act for: (organisation id or `""`, label).
+    choices: Vec<(String, String)>,
+    current: String,
 }
 
 /// `GET /console/settings`.
@@ -64,6 +68,8 @@ pub async fn show(
             webhooks,
             members,
             orgs,
+            choices: choices(&state.db, &op.user_id).await?,
+            current: op.actor.org_id().unwrap_or_default().to_owned(),
         },
     )
 }

@@ -344,6 +344,41 @@ async fn a_viewer_reads_but_cannot_publish_and_other_orgs_are_not_found(app: Tes
         "only the organisation's usage: {html}"
     );
     assert!(!html.contains("href=\"/console/audit\""));
+    // A member of two organisations switches between them in Settings; a third is not theirs.
+    let third = org(&app, "Third").await;
+    operator(
+        &app,
+        "viewer@example.com",
+        Grant::Org {
+            org_id: theirs.clone(),
+            role: Role::Viewer,
+        },
+    )
+    .await;
+    let (_, html) = b.get("/console/settings").await;
+    assert!(
+        html.contains("id=\"switch-org\"") && !html.contains(&third),
+        "{html}"
+    );
+    let res = b.post("/console/org", &[("org_id", &third)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = b.post("/console/org", &[("org_id", "")]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "members are not platform operators"
+    );
+    let res = b.post("/console/org", &[("org_id", &theirs)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = b.get("/console/apis").await;
+    assert!(
+        html.contains("/theirs") && !html.contains("/mine"),
+        "{html}"
+    );
+    b.get("/console/settings").await;
+    let res = b.post("/console/org", &[("org_id", &mine)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    b.get("/console/settings").await;
     // The role is read on every request: promoted, the same session may publish.
     operator(&app, "viewer@example.com", grant(Role::Developer)).await;
     b.get(&format!("/console/apis/{}", ids[0])).await;
@@ -527,6 +562,20 @@ async fn hostile_strings_are_escaped_and_careless_input_is_explained(app: TestAp
     let (status, html) = b.get("/console/settings").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Config version"));
+    // A platform operator may act for an organisation, as its owner, and back.
+    let acme = org(&app, "Acme").await;
+    b.get("/console/settings").await;
+    let res = b.post("/console/org", &[("org_id", &acme)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = b.get("/console/apis").await;
+    assert!(
+        html.contains("Acme · owner") && !html.contains("/evil"),
+        "{html}"
+    );
+    let res = b.post("/console/org", &[("org_id", "")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = b.get("/console/apis").await;
+    assert!(html.contains("platform operator") && html.contains("/evil"));
 }
 
 crate::both_databases!(
