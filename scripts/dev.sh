@@ -68,6 +68,13 @@ if [ ! -s "$DATA_DIR/demo-key" ]; then
   admin POST /admin/v1/plans '{"name":"Free","type":"free","rate_limit":{"requests":60,"per_seconds":60}}' >/dev/null
 fi
 DEMO_KEY=$(cat "$DATA_DIR/demo-key")
+# A platform operator for the console, once; the password is kept in the data dir.
+if [ ! -s "$DATA_DIR/operator-password" ]; then
+  password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  TOLLGATE_OPERATOR_PASSWORD=$password "$BIN" operator create --email operator@example.com \
+    --name "Demo Operator" >/dev/null
+  (umask 077; printf '%s\n' "$password" > "$DATA_DIR/operator-password")
+fi
 
 # The edge's settings go in a private env file, not on a command line other users can read.
 (umask 077; printf 'ORIGIN_URL=http://%s\nEDGE_SECRET=%s\n' "$ORIGIN_ADDR" "$TOLLGATE_EDGE_SECRET" > "$DATA_DIR/edge.env")
@@ -84,6 +91,7 @@ cat <<BANNER
     edge      http://127.0.0.1:$EDGE_PORT      (wrangler dev, workerd)
     origin    http://$ORIGIN_ADDR      (admin API, /openapi.json, /healthz)
     portal    http://$ORIGIN_ADDR/portal   (developer portal: sign up, subscribe, create a key, try it)
+    console   http://$ORIGIN_ADDR/console  (operators: operator@example.com, password in $DATA_DIR/operator-password)
     upstream  http://$UPSTREAM_ADDR      (demo echo service)
     data      $DATA_DIR
 

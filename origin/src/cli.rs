@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OauthCommand,
     },
+    /// Work with operator accounts of the console (`/console`).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -100,6 +105,27 @@ pub enum OauthCommand {
     RotateKeys,
 }
 
+/// `tollgate operator …`
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Create a console operator (or give an existing user a password and a role): a
+    /// platform operator, or with --org a member of that organisation with --role. The
+    /// password comes from TOLLGATE_OPERATOR_PASSWORD, else the first line of stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Shown in the console; defaults to the part of the email before `@`.
+        #[arg(long)]
+        name: Option<String>,
+        /// The organisation the operator acts for (default: the whole platform).
+        #[arg(long)]
+        org: Option<String>,
+        /// Their role there: owner, admin, developer, billing or viewer.
+        #[arg(long, default_value = "admin", requires = "org")]
+        role: String,
+    },
+}
+
 /// `tollgate audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -129,6 +155,15 @@ mod tests {
                 command: OauthCommand::RotateKeys
             })
         ));
+        match Cli::parse_from(["tollgate", "operator", "create", "--email", "a@b.co"]).command {
+            Some(Command::Operator {
+                command: OperatorCommand::Create { email, org, .. },
+            }) => {
+                assert_eq!(email, "a@b.co");
+                assert!(org.is_none());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
         match Cli::parse_from(["tollgate", "apply", "t.yaml", "--prune", "--org", "org_1"]).command
         {
             Some(Command::Apply {

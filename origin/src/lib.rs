@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod config_version;
+pub mod console;
 pub mod core_schemas;
 pub mod db;
 pub mod demo_upstream;

@@ -3,7 +3,9 @@
 use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
-use tollgate_origin::cli::{AuditCommand, Cli, Command, OauthCommand, Remote, SecretsCommand};
+use tollgate_origin::cli::{
+    AuditCommand, Cli, Command, OauthCommand, OperatorCommand, Remote, SecretsCommand,
+};
 use tollgate_origin::gitops;
 
 use tollgate_origin::{demo_upstream, shutdown_signal, Application, Config};
@@ -31,6 +33,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify().await,
+        Command::Operator {
+            command:
+                OperatorCommand::Create {
+                    email,
+                    name,
+                    org,
+                    role,
+                },
+        } => operator_create(email, name, org, role).await,
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => secrets_rotate().await,
@@ -90,6 +101,40 @@ async fn secrets_rotate() -> anyhow::Result<()> {
         config.master_keys.primary().id(),
         report.already_current
     );
+    Ok(())
+}
+
+/// `tollgate operator create`: the first console operator (or another one).
+async fn operator_create(
+    email: String,
+    name: Option<String>,
+    org: Option<String>,
+    role: String,
+) -> anyhow::Result<()> {
+    use tollgate_origin::console::{create_operator, Grant};
+    let grant = match org {
+        None => Grant::Platform,
+        Some(org_id) => Grant::Org {
+            org_id,
+            role: tollgate_core::rbac::Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role must be owner, admin, developer, billing or viewer")
+            })?,
+        },
+    };
+    let password = match std::env::var("TOLLGATE_OPERATOR_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("operator").to_owned());
+    let db = tollgate_origin::db::connect(&Config::database_url_from_env()).await?;
+    let user_id = create_operator(&db, &email, &name, &password, grant)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("operator {user_id} ({email}) can log in at /console/login");
     Ok(())
 }
 

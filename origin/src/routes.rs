@@ -271,6 +271,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin)
         .merge(edge)
         .merge(crate::portal::router())
+        .merge(crate::console::router())
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(log_failures))

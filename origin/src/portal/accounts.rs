@@ -87,7 +87,8 @@ pub async fn sign_up_page(
     Ok(page(StatusCode::OK, cookie, html))
 }
 
-fn hash_password(password: &str) -> Result<String, PortalError> {
+/// An argon2id hash of `password` with a fresh salt.
+pub(crate) fn hash_password(password: &str) -> Result<String, PortalError> {
     let salt: [u8; 16] = rand::thread_rng().gen();
     let salt = SaltString::encode_b64(&salt).map_err(unexpected)?;
     Ok(Argon2::default()
@@ -96,7 +97,8 @@ fn hash_password(password: &str) -> Result<String, PortalError> {
         .to_string())
 }
 
-fn verify_password(password: &str, stored: &str) -> bool {
+/// Whether `password` matches the stored argon2 hash.
+pub(crate) fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(password.as_bytes(), &hash)
@@ -111,7 +113,7 @@ fn unexpected(e: impl std::fmt::Display) -> PortalError {
 }
 
 /// Argon2 takes tens of milliseconds of CPU: off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, PortalError> {
     tokio::task::spawn_blocking(work).await.map_err(unexpected)
@@ -217,7 +219,7 @@ pub async fn log_in_page(
 }
 
 /// A valid argon2 hash of nothing anyone knows: unknown emails cost the same as known ones.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5bXcsMGjn3AKtXKRfGA9OclJzUXQ8HOvaXb6lwsn5Vw";
+pub(crate) const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5bXcsMGjn3AKtXKRfGA9OclJzUXQ8HOvaXb6lwsn5Vw";
 
 /// `POST /portal/login`.
 pub async fn log_in(

@@ -7,12 +7,12 @@
 //! the platform's own catalog (`org_id` NULL): the portal lists and sells the platform's
 //! published APIs and acts through the admin API's logic as `portal:<user id>`.
 
-mod accounts;
+pub(crate) mod accounts;
 mod assets;
 mod catalog;
 mod keys;
-mod pages;
-mod session;
+pub(crate) mod pages;
+pub(crate) mod session;
 mod try_it;
 
 use crate::routes::AppState;
@@ -89,7 +89,9 @@ pub const CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-async fn security_headers(request: Request, next: Next) -> Response {
+/// Adds the strict CSP and the other security headers to every answer (the console uses
+/// it too).
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(

@@ -49,24 +49,31 @@ impl Session {
     }
 }
 
-fn random_hex() -> String {
+/// 256 random bits as hex: session cookie values and CSRF tokens.
+pub(crate) fn random_hex() -> String {
     let bytes: [u8; 32] = rand::thread_rng().gen();
     hex::encode(bytes)
 }
 
-fn hash(value: &str) -> String {
+/// The stored form of a cookie value.
+pub(crate) fn hash(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
 
 /// The session cookie's value, when the request has a well-formed one.
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+/// The value of the cookie `name` when it is a well-formed session value (64 hex digits).
+pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -184,13 +191,18 @@ pub async fn for_post(
     let session = current(db, headers).await?.ok_or(PortalError::Forbidden(
         "Your session has expired or cookies are off. Reload the page and try again.",
     ))?;
-    let sent = form.get("csrf").map(String::as_str).unwrap_or("");
-    if !bool::from(sent.as_bytes().ct_eq(session.csrf.as_bytes())) {
+    if !csrf_matches(form, &session.csrf) {
         return Err(PortalError::Forbidden(
             "The form's security token is missing or wrong. Reload the page and try again.",
         ));
     }
     Ok(session)
+}
+
+/// Whether the form's `csrf` field is the session's token (compared in constant time).
+pub(crate) fn csrf_matches(form: &HashMap<String, String>, expected: &str) -> bool {
+    let sent = form.get("csrf").map(String::as_str).unwrap_or("");
+    !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
 }
 
 #[cfg(test)]

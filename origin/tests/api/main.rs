@@ -10,6 +10,7 @@ mod audit;
 mod binary;
 mod cache;
 mod certificates;
+mod console;
 mod consumers;
 mod demo_upstream;
 mod edge;
