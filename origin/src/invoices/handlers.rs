@@ -339,9 +339,13 @@ async fn advance(
     // A finalized invoice goes to the payment provider, if one is configured. It is
     // already committed: a provider failure is recorded on it, never undoes it.
     if action == InvoiceAction::Finalize && state.payments.adapter().is_some() {
-        return crate::payments::sync::sync_invoice(state, actor, id)
-            .await
-            .map(axum::Json);
+        match crate::payments::sync::sync_invoice(state, actor, id).await {
+            Ok(synced) => return Ok(axum::Json(synced)),
+            // The finalization stands; `POST …/sync` retries the send.
+            Err(e) => {
+                tracing::warn!(invoice_id = %id, error = %e, "not sent to the payment provider")
+            }
+        }
     }
     Ok(axum::Json(after))
 }
