@@ -21,6 +21,8 @@ pub mod limits;
 pub mod mtls;
 pub mod oauth;
 pub mod openapi;
+pub mod payment;
+pub mod payment_signature;
 pub mod policy;
 pub mod portal_account;
 pub mod problem;

@@ -1,5 +1,6 @@
 //! Start-up configuration from the environment (names and defaults in CONTRACT.md).
 
+use crate::payments::PaymentsConfig;
 use crate::secrets::{load_or_generate, AdminToken, EdgeSecret, SecretSource};
 use crate::vault::MasterKeyring;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub struct Config {
     pub edge_secret: EdgeSecret,
     /// Seals secrets at rest (see `vault`).
     pub master_keys: MasterKeyring,
+    /// The payment provider (Stripe) settings; none configured by default.
+    pub payments: PaymentsConfig,
 }
 
 impl Config {
@@ -74,6 +77,7 @@ impl Config {
             generated.push(Generated::EdgeSecret(secret_file));
         }
         let master_keys = MasterKeyring::load(var, &data_dir)?;
+        let payments = PaymentsConfig::from_lookup(var)?;
         let config = Config {
             addr,
             database_url,
@@ -81,6 +85,7 @@ impl Config {
             admin_token: AdminToken::new(admin_token),
             edge_secret: EdgeSecret::new(edge_secret),
             master_keys,
+            payments,
         };
         Ok((config, generated))
     }

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod invoices;
 pub mod oauth;
 pub mod openapi;
+pub mod payments;
 pub mod portal;
 pub mod routes;
 pub mod secrets;

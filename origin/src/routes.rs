@@ -28,6 +28,8 @@ pub struct AppState {
     pub admin_token: Arc<AdminToken>,
     pub edge_secret: Arc<EdgeSecret>,
     pub master_keys: Arc<MasterKeyring>,
+    /// The payment provider, if one is configured.
+    pub payments: crate::payments::Payments,
 }
 
 /// The whole origin as a router, ready to serve or to call in tests.
@@ -144,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/usage", get(usage::get_usage))
         .merge(crate::invoices::handlers::routes())
+        .merge(crate::payments::handlers::routes())
         .route(
             "/admin/v1/usage/aggregates",
             get(crate::usage::aggregates::get_aggregates),
@@ -258,6 +261,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/oauth/token", post(token::issue_token))
+        .route(
+            "/payments/stripe/webhook",
+            post(crate::payments::webhook::stripe_webhook),
+        )
         .route("/.well-known/jwks.json", get(discovery::get_jwks))
         .route(
             "/.well-known/openid-configuration",
@@ -301,6 +308,7 @@ mod tests {
             admin_token: Arc::new(AdminToken::new("admin")),
             edge_secret: Arc::new(EdgeSecret::new("edge")),
             master_keys: Arc::new(MasterKeyring::new(MasterKey::from_bytes([7; 32]), vec![])),
+            payments: Default::default(),
         };
         (app(state), dir)
     }

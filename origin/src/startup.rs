@@ -27,6 +27,7 @@ impl Application {
             admin_token: Arc::new(config.admin_token),
             edge_secret: Arc::new(config.edge_secret),
             master_keys: Arc::new(config.master_keys),
+            payments: crate::payments::Payments::from_config(&config.payments)?,
         };
         crate::webhooks::delivery::spawn(state.clone());
         let listener = TcpListener::bind(&config.addr)

@@ -295,17 +295,18 @@ pub async fn get_invoice(
     Ok(axum::Json(store::view(&mut conn, &row).await?))
 }
 
-async fn advance(
-    state: &AppState,
+/// Moves invoice `id` through the life cycle by `action` inside `conn`'s transaction,
+/// audited as `actor`; the one path for the admin actions and provider events alike.
+pub(crate) async fn apply_action(
+    conn: &mut AnyConnection,
     actor: &Actor,
     id: &str,
     action: InvoiceAction,
-) -> Result<axum::Json<Invoice>, AppError> {
-    let now = now_ms();
-    let mut tx = crate::db::begin(&state.db).await?;
-    let row = load(&mut tx, id).await?;
+    now: i64,
+) -> Result<Invoice, AppError> {
+    let row = load(conn, id).await?;
     let next = transition(row.status(), action).map_err(|e| AppError::Conflict(e.0))?;
-    let before = store::view(&mut tx, &row).await?;
+    let before = store::view(conn, &row).await?;
     let (column, name) = match next {
         InvoiceStatus::Finalized => ("finalized_at", "invoice.finalize"),
         InvoiceStatus::Paid => ("paid_at", "invoice.pay"),
@@ -317,12 +318,35 @@ async fn advance(
     .bind(next.as_str())
     .bind(now)
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    let row = load(&mut tx, id).await?;
-    let after = store::view(&mut tx, &row).await?;
-    audited(&mut tx, actor, now, name, Some(&before), &after).await?;
+    let row = load(conn, id).await?;
+    let after = store::view(conn, &row).await?;
+    audited(conn, actor, now, name, Some(&before), &after).await?;
+    Ok(after)
+}
+
+async fn advance(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    action: InvoiceAction,
+) -> Result<axum::Json<Invoice>, AppError> {
+    let now = now_ms();
+    let mut tx = crate::db::begin(&state.db).await?;
+    let after = apply_action(&mut tx, actor, id, action, now).await?;
     tx.commit().await?;
+    // A finalized invoice goes to the payment provider, if one is configured. It is
+    // already committed: a provider failure is recorded on it, never undoes it.
+    if action == InvoiceAction::Finalize && state.payments.adapter().is_some() {
+        match crate::payments::sync::sync_invoice(state, actor, id).await {
+            Ok(synced) => return Ok(axum::Json(synced)),
+            // The finalization stands; `POST …/sync` retries the send.
+            Err(e) => {
+                tracing::warn!(invoice_id = %id, error = %e, "not sent to the payment provider")
+            }
+        }
+    }
     Ok(axum::Json(after))
 }
 
@@ -356,7 +380,7 @@ life_cycle!(
     finalize_invoice,
     "/admin/v1/invoices/{id}/finalize",
     InvoiceAction::Finalize,
-    "Finalizes a draft: from now on it never changes.",
+    "Finalizes a draft: from now on it never changes. With a payment provider configured it is then sent there (see `payment` in the answer).",
     "The invoice is not a draft"
 );
 life_cycle!(

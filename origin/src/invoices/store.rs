@@ -61,6 +61,8 @@ pub struct Invoice {
     pub voided_at: Option<String>,
     pub lines: Vec<InvoiceLine>,
     pub credit_notes: Vec<CreditNote>,
+    /// How it stands with the payment provider; null when it was never sent.
+    pub payment: Option<crate::payments::store::PaymentSync>,
 }
 
 /// A stored invoice.
@@ -158,6 +160,7 @@ pub async fn view(conn: &mut AnyConnection, row: &InvoiceRow) -> Result<Invoice,
     .bind(&row.id)
     .fetch_all(&mut *conn)
     .await?;
+    let payment = crate::payments::sync::payment_of(conn, &row.id).await?;
     Ok(Invoice {
         id: row.id.clone(),
         consumer_id: row.consumer_id.clone(),
@@ -196,5 +199,6 @@ pub async fn view(conn: &mut AnyConnection, row: &InvoiceRow) -> Result<Invoice,
                 created_at: format_rfc3339(n.3),
             })
             .collect(),
+        payment,
     })
 }

@@ -76,6 +76,11 @@ fn rand_key() -> [u8; 32] {
 
 /// Starts the origin on a fresh database.
 pub async fn spawn_app(db: Db) -> (TestApp, Running) {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Starts the origin on a fresh database, with `configure` changing its config first.
+pub async fn spawn_app_with(db: Db, configure: impl FnOnce(&mut Config)) -> (TestApp, Running) {
     let admin_token = format!("test-admin-{}", uuid::Uuid::new_v4().simple());
     let edge_secret = format!("test-edge-{}", uuid::Uuid::new_v4().simple());
     let dir = tempfile::tempdir().expect("temp dir");
@@ -91,7 +96,7 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
             (pg_url_for(&name), Some(dir), Some(name))
         }
     };
-    let config = Config {
+    let mut config = Config {
         addr: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
         data_dir: sqlite_dir
@@ -101,7 +106,9 @@ pub async fn spawn_app(db: Db) -> (TestApp, Running) {
         admin_token: AdminToken::new(admin_token.clone()),
         edge_secret: EdgeSecret::new(edge_secret.clone()),
         master_keys: MasterKeyring::new(MasterKey::from_bytes(master_key), vec![]),
+        payments: Default::default(),
     };
+    configure(&mut config);
     let app = Application::build(config).await.expect("origin starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -145,6 +152,24 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let (app, running) = spawn_app(db).await;
+    finish(app, running, test).await;
+}
+
+/// [`run`] with a config change before the origin starts.
+pub async fn run_with<F, Fut>(db: Db, configure: impl FnOnce(&mut Config), test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (app, running) = spawn_app_with(db, configure).await;
+    finish(app, running, test).await;
+}
+
+async fn finish<F, Fut>(app: TestApp, running: Running, test: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let outcome = tokio::spawn(test(app)).await;
     running.teardown().await;
     if let Err(e) = outcome {

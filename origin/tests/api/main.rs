@@ -21,6 +21,7 @@ mod key_lifecycle;
 mod keys;
 mod limits;
 mod oauth;
+mod payments;
 mod plan_terms;
 mod plans;
 mod policies;
