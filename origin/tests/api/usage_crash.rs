@@ -37,18 +37,24 @@ fn start(data_dir: &std::path::Path, database_url: Option<&str>) -> (Child, Stri
         .spawn()
         .expect("tollgate starts");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "no listening line"
-        );
-        if let Some(rest) = line.trim_end().split("listening on ").nth(1) {
-            // Keep reading, so a later line never meets a closed pipe.
-            std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-            return (child, rest.to_owned());
-        }
+    let mut address = None;
+    let mut line = String::new();
+    while address.is_none() && stdout.read_line(&mut line).unwrap_or(0) > 0 {
+        address = line
+            .trim_end()
+            .split("listening on ")
+            .nth(1)
+            .map(str::to_owned);
+        line.clear();
     }
+    let Some(address) = address else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("tollgate printed no listening line");
+    };
+    // Keep reading, so a later line never meets a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, address)
 }
 
 fn batch(consumer: &str, b: usize, now: i64) -> String {
