@@ -1,7 +1,8 @@
 //! One usage event per request, built once the answer is known: the pipeline notes the
 //! route and the caller as it learns them (a per-request note, reachable like the
 //! background context: set around each poll of the request's future), and [`metered`]
-//! turns the note and the answer into a `dev.tollgate.request` event for the queue.
+//! turns the note and the answer into a `dev.tollgate.request` event for the queue and
+//! strips the upstream's `tollgate-meter` header from the answer the client gets.
 
 use crate::config::now_ms;
 use crate::usage_queue;
@@ -151,14 +152,18 @@ where
 {
     let note = Rc::new(RefCell::new(Note::default()));
     let started = now_ms();
-    let out = Scoped {
+    let mut out = Scoped {
         note: note.clone(),
         fut: Box::pin(fut),
     }
     .await;
-    if let Ok(resp) = &out {
+    if let Ok(resp) = &mut out {
         if let Some(event) = build_event(&note.borrow(), resp, started, bytes_in) {
             usage_queue::enqueue(env, event);
+        }
+        // The meter header is the upstream's report to the gateway, not part of the answer.
+        if resp.headers().has(METER_HEADER).unwrap_or(false) {
+            resp.headers_mut().delete(METER_HEADER)?;
         }
     }
     out

@@ -66,7 +66,13 @@ async fn flush_soon(env: Env) {
 
 async fn deliver(env: &Env, cfg: &EdgeConfig, events: &[UsageEvent]) {
     if let Ok(queue) = env.queue(QUEUE_BINDING) {
-        match queue.send_batch(events.to_vec()).await {
+        // Each message is the event's JSON text: sent as an object, serde-wasm-bindgen turns
+        // maps (the custom `meters`) into JS `Map`s, which the queue delivers back empty.
+        let messages: Vec<String> = events
+            .iter()
+            .filter_map(|e| serde_json::to_string(e).ok())
+            .collect();
+        match queue.send_batch(messages).await {
             Ok(()) => return,
             Err(e) => {
                 worker::console_warn!("edge: usage queue send failed ({e}); posting to the origin")
@@ -108,6 +114,16 @@ pub async fn post_to_origin(cfg: &EdgeConfig, body: String) -> Result<(), String
     }
 }
 
+/// A message's event: JSON text (what [`deliver`] sends) or, from older edges, an object.
+fn event_json(body: serde_json::Value) -> serde_json::Value {
+    match body {
+        serde_json::Value::String(text) => {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        }
+        other => other,
+    }
+}
+
 /// The queue consumer: posts the batch to the origin, or has it redelivered. Never
 /// returns an error (that would abort the isolate; see docs/edge-toolchain notes).
 pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) {
@@ -116,7 +132,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) {
         return;
     };
     let events: Vec<serde_json::Value> = match batch.messages() {
-        Ok(m) => m.into_iter().map(|m| m.into_body()).collect(),
+        Ok(m) => m.into_iter().map(|m| event_json(m.into_body())).collect(),
         Err(e) => {
             worker::console_error!("edge: unreadable usage batch: {e}");
             batch.retry_all();

@@ -151,6 +151,14 @@ pub fn app(state: AppState) -> Router {
             "/admin/v1/usage/aggregates",
             get(crate::usage::aggregates::get_aggregates),
         )
+        .route(
+            "/admin/v1/usage/alerts",
+            get(crate::usage::alerts_api::get_alerts),
+        )
+        .route(
+            "/admin/v1/usage/reconciliation",
+            get(crate::usage::reconcile::get_reconciliation),
+        )
         .route("/admin/v1/audit", get(audit::list_audit))
         .route(
             "/admin/v1/orgs",

@@ -3,6 +3,7 @@
 //! buckets (late events inside a grace window included). Pure functions; the edge builds
 //! events, the origin ingests them idempotently (by event id) and stores the roll-ups.
 
+pub mod alerts;
 pub mod event;
 pub mod meters;
 pub mod rollup;

@@ -1,6 +1,7 @@
 //! Building a consumer's draft invoice for a period: each subscription split into plan
-//! segments (plan changes), each segment's billable usage summed from the hourly `usage_rollups` over
-//! its chargeable window (after any trial), rated by the core, lines stored in order.
+//! segments (plan changes), each segment's billable usage summed over its chargeable window
+//! (after any trial) — whole hours from the hourly `usage_rollups`, partial hours from the
+//! ledger — rated by the core, lines stored in order.
 
 use super::history::{changes, segments};
 use super::pricing::price_model;
@@ -69,8 +70,17 @@ async fn usage_in(
     api_id: &str,
     (from, to): (i64, i64),
 ) -> Result<u64, AppError> {
+    const HOUR: i64 = 3_600_000;
     if from >= to {
         return Ok(0);
+    }
+    // Whole hours from the hourly roll-ups; the partial hours at either end (a subscription
+    // starting or a plan changing mid-hour) from the ledger itself, so no call is dropped
+    // or counted in two segments.
+    let first_hour = (from + HOUR - 1).div_euclid(HOUR) * HOUR;
+    let last_hour = to.div_euclid(HOUR) * HOUR;
+    if first_hour >= last_hour {
+        return ledger_usage(conn, consumer_id, api_id, (from, to)).await;
     }
     // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer on both.
     let (sum,): (i64,) = sqlx::query_as(
@@ -80,11 +90,36 @@ async fn usage_in(
     )
     .bind(consumer_id)
     .bind(api_id)
+    .bind(first_hour)
+    .bind(last_hour)
+    .fetch_one(&mut *conn)
+    .await?;
+    let head = ledger_usage(&mut *conn, consumer_id, api_id, (from, first_hour)).await?;
+    let tail = ledger_usage(&mut *conn, consumer_id, api_id, (last_hour, to)).await?;
+    Ok(u64::try_from(sum).unwrap_or(0) + head + tail)
+}
+
+/// Billable events of the consumer on the API in `[from, to)`, from the ledger.
+async fn ledger_usage(
+    conn: &mut AnyConnection,
+    consumer_id: &str,
+    api_id: &str,
+    (from, to): (i64, i64),
+) -> Result<u64, AppError> {
+    if from >= to {
+        return Ok(0);
+    }
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM usage_events WHERE consumer_id = $1 AND api_id = $2 \
+         AND billable = 1 AND time_ms >= $3 AND time_ms < $4",
+    )
+    .bind(consumer_id)
+    .bind(api_id)
     .bind(from)
     .bind(to)
     .fetch_one(conn)
     .await?;
-    Ok(u64::try_from(sum).unwrap_or(0))
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// Rates every subscription of `consumer_id` that overlaps `period`.

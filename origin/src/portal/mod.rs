@@ -10,6 +10,7 @@
 pub(crate) mod accounts;
 mod assets;
 mod catalog;
+mod events;
 mod keys;
 pub(crate) mod pages;
 pub(crate) mod session;
@@ -77,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/apis/{id}/subscribe", post(catalog::subscribe))
         .route("/portal/keys", get(keys::keys_page).post(keys::create_key))
         .route("/portal/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/portal/events", get(events::events_page))
         .route("/portal/try", post(try_it::try_call))
         .route("/portal/static/{file}", get(assets::asset))
         .layer(Extension(settings))

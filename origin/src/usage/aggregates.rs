@@ -1,7 +1,10 @@
-//! `GET /admin/v1/usage/aggregates`: usage totals per minute, hour or day bucket, filtered
-//! by consumer, key and API and optionally grouped by one of them. Tenant-scoped: an
-//! organisation's members see only their consumers' usage.
+//! `GET /admin/v1/usage/aggregates`: usage totals per minute, hour, day or billing-period
+//! bucket, filtered by consumer, key and API and optionally grouped by one of them, with
+//! the sum and max of custom meters and, on request, a unique count (distinct keys,
+//! consumers, APIs, operations, versions or statuses; computed at query time from the
+//! ledger). Tenant-scoped: an organisation's members see only their consumers' usage.
 
+use super::unique::{count_unique, parse_unique, Buckets};
 use crate::admin::fields::Table;
 use crate::core_schemas::ProblemDoc;
 use crate::error::AppError;
@@ -13,7 +16,6 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tollgate_core::usage::rollup::bucket_start;
 use tollgate_core::usage::time::{format_rfc3339_ms, parse_rfc3339_ms};
 use tollgate_core::usage::Granularity;
 use utoipa::{IntoParams, ToSchema};
@@ -31,10 +33,14 @@ pub struct AggregateQuery {
     pub from: Option<String>,
     /// End (RFC 3339, exclusive). Default: now.
     pub to: Option<String>,
-    /// `minute`, `hour` (default) or `day`.
+    /// `minute`, `hour` (default), `day` or `period` (the billing period invoices use:
+    /// the calendar month, UTC).
     pub granularity: Option<String>,
     /// `consumer`, `key` or `api`; omitted: one row per bucket.
     pub group_by: Option<String>,
+    /// Count distinct `key`, `consumer`, `api`, `operation`, `version` or `status` values
+    /// per row (from the ledger, at query time).
+    pub unique: Option<String>,
 }
 
 /// Totals of one bucket (and group).
@@ -52,6 +58,9 @@ pub struct AggregateRow {
     pub latency_ms_max: i64,
     /// Per custom meter: `{"sum": n, "max": n}` over billable requests.
     pub meters: BTreeMap<String, MeterTotals>,
+    /// With `unique`: how many distinct values the row's requests have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique: Option<i64>,
 }
 
 /// A meter's totals in a bucket.
@@ -69,6 +78,8 @@ pub struct Aggregates {
     pub to: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique: Option<String>,
     pub rows: Vec<AggregateRow>,
 }
 
@@ -104,14 +115,15 @@ pub async fn get_aggregates(
     Extension(actor): Extension<Actor>,
     Query(q): Query<AggregateQuery>,
 ) -> Result<Json<Aggregates>, AppError> {
-    let g = match q.granularity.as_deref() {
-        None | Some("hour") => Granularity::Hour,
-        Some("minute") => Granularity::Minute,
-        Some("day") => Granularity::Day,
+    let buckets = match q.granularity.as_deref() {
+        None | Some("hour") => Buckets::Fixed(Granularity::Hour),
+        Some("minute") => Buckets::Fixed(Granularity::Minute),
+        Some("day") => Buckets::Fixed(Granularity::Day),
+        Some("period") => Buckets::Period,
         Some(_) => {
             return Err(AppError::invalid(
                 "granularity",
-                "must be minute, hour or day",
+                "must be minute, hour, day or period",
             ))
         }
     };
@@ -127,15 +139,16 @@ pub async fn get_aggregates(
             ))
         }
     };
+    let unique = q.unique.as_deref().map(parse_unique).transpose()?;
     let to = parse_time("to", q.to.as_deref(), crate::clock::now_ms())?;
-    let from = bucket_start(parse_time("from", q.from.as_deref(), to - 86_400_000)?, g);
+    let from = buckets.start(parse_time("from", q.from.as_deref(), to - 86_400_000)?);
     if from >= to {
         return Err(AppError::invalid("from", "must be before `to`"));
     }
-    if (to - from) / g.width_ms() > MAX_BUCKETS {
+    if (to - from) / buckets.width_ms() > MAX_BUCKETS {
         return Err(AppError::invalid(
             "from",
-            format!("the range spans more than {MAX_BUCKETS} {} buckets; narrow it or use a coarser granularity", g.as_str()),
+            format!("the range spans more than {MAX_BUCKETS} {} buckets; narrow it or use a coarser granularity", buckets.name()),
         ));
     }
     if let Some(c) = q.consumer_id.as_deref() {
@@ -146,8 +159,10 @@ pub async fn get_aggregates(
             });
         }
     }
+    let g = buckets.stored();
     let mut filter = String::from("granularity = $1 AND bucket_start >= $2 AND bucket_start < $3");
     let mut binds: Vec<String> = Vec::new();
+    let mut scope = String::new();
     for (col, v) in [
         ("consumer_id", &q.consumer_id),
         ("key_id", &q.key_id),
@@ -155,16 +170,17 @@ pub async fn get_aggregates(
     ] {
         if let Some(v) = v {
             binds.push(v.clone());
-            filter.push_str(&format!(" AND {col} = ${}", binds.len() + 3));
+            scope.push_str(&format!(" AND {col} = ${}", binds.len() + 3));
         }
     }
     if let Some(org) = actor.org_id() {
         binds.push(org.to_owned());
-        filter.push_str(&format!(
+        scope.push_str(&format!(
             " AND consumer_id IN (SELECT id FROM consumers WHERE org_id = ${})",
             binds.len() + 3
         ));
     }
+    filter.push_str(&scope);
     let group = group_col.unwrap_or("CAST('' AS TEXT)");
     let group_by = group_col.map(|c| format!(", {c}")).unwrap_or_default();
     let sql = format!(
@@ -183,17 +199,19 @@ pub async fn get_aggregates(
     for (start, grp, requests, billable, bytes_in, bytes_out, latency_ms_max) in
         query.fetch_all(&state.db).await?
     {
-        let row = AggregateRow {
-            bucket_start: format_rfc3339_ms(start),
-            group: group_col.map(|_| grp.clone()),
-            requests,
-            billable,
-            bytes_in,
-            bytes_out,
-            latency_ms_max,
-            meters: BTreeMap::new(),
-        };
-        rows.insert((start, grp), row);
+        let start = buckets.start(start);
+        let row = rows
+            .entry((start, grp.clone()))
+            .or_insert_with(|| AggregateRow {
+                bucket_start: format_rfc3339_ms(start),
+                group: group_col.map(|_| grp),
+                ..AggregateRow::default()
+            });
+        row.requests += requests;
+        row.billable += billable;
+        row.bytes_in += bytes_in;
+        row.bytes_out += bytes_out;
+        row.latency_ms_max = row.latency_ms_max.max(latency_ms_max);
     }
     let sql = format!(
         "SELECT bucket_start, {group}, meter, CAST(SUM(total) AS BIGINT), CAST(MAX(max_value) AS BIGINT) \
@@ -207,15 +225,37 @@ pub async fn get_aggregates(
         query = query.bind(b.clone());
     }
     for (start, grp, meter, sum, max) in query.fetch_all(&state.db).await? {
-        if let Some(row) = rows.get_mut(&(start, grp)) {
-            row.meters.insert(meter, MeterTotals { sum, max });
+        if let Some(row) = rows.get_mut(&(buckets.start(start), grp)) {
+            let m = row.meters.entry(meter).or_default();
+            m.sum += sum;
+            m.max = m.max.max(max);
+        }
+    }
+    if let Some(field) = unique {
+        // The same scope over the ledger: placeholders shift down by one (no granularity).
+        let scope = (1..=binds.len()).fold(scope.clone(), |s, i| {
+            s.replace(&format!("${}", i + 3), &format!("${}", i + 2))
+        });
+        let counts = count_unique(
+            &state.db,
+            field,
+            group_col,
+            (from, to),
+            &scope,
+            &binds,
+            |t| buckets.start(t),
+        )
+        .await?;
+        for (k, row) in rows.iter_mut() {
+            row.unique = Some(counts.get(k).copied().unwrap_or(0));
         }
     }
     Ok(Json(Aggregates {
-        granularity: g.as_str().to_owned(),
+        granularity: buckets.name().to_owned(),
         from: format_rfc3339_ms(from),
         to: format_rfc3339_ms(to),
         group_by: q.group_by,
+        unique: q.unique,
         rows: rows.into_values().collect(),
     }))
 }

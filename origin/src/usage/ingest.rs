@@ -139,6 +139,7 @@ pub async fn ingest_usage(
         .collect();
     add_to_aggregates(&mut tx, &new).await?;
     tx.commit().await?;
+    super::alerts::check_quotas(&state.db, &new).await;
     Ok(Json(IngestResult {
         accepted: new.len(),
         duplicates: valid.len() - new.len(),

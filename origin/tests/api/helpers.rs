@@ -49,13 +49,13 @@ fn pg_admin_url() -> String {
     std::env::var("TOLLGATE_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into())
 }
 
-fn pg_url_for(database: &str) -> String {
+pub fn pg_url_for(database: &str) -> String {
     let admin = pg_admin_url();
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     format!("{base}/{database}")
 }
 
-async fn pg_execute(sql: &str) {
+pub async fn pg_execute(sql: &str) {
     let url = pg_admin_url();
     let mut conn = sqlx::postgres::PgConnection::connect(&url)
         .await

@@ -358,7 +358,58 @@ async fn csrf_throttle_and_hostile_inputs_are_refused(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+async fn a_developer_sees_their_own_quota_alerts_on_the_events_page(app: TestApp) {
+    let mut ada = Browser::sign_up(&app, "Ada", "ada@example.com").await;
+    let mut eve = Browser::sign_up(&app, "Eve", "eve@example.com").await;
+    let (_, plan) = app
+        .post(
+            "/admin/v1/plans",
+            json!({"name": "Two", "quota": {"requests": 2, "period": "day"}}),
+        )
+        .await;
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    let (consumer,): (String,) =
+        sqlx::query_as("SELECT consumer_id FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let ids = (
+        consumer.as_str(),
+        "key_ada",
+        plan["id"].as_str().unwrap(),
+        "api_p",
+    );
+    let now = tollgate_origin::clock::now_ms();
+    let events = json!([
+        crate::usage_meter::event("p-1", ids, 200, now),
+        crate::usage_meter::event("p-2", ids, 200, now)
+    ]);
+    crate::usage_meter::post_events(&app, &events).await;
+    let (status, page) = ada.get("/portal/events").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("href=\"/portal/events\""),
+        "linked in the nav"
+    );
+    assert!(
+        page.contains("quota.exhausted") && page.contains("quota.warning"),
+        "{page}"
+    );
+    assert!(page.contains("Quota used up: 2 of 2 requests"), "{page}");
+    let (_, page) = eve.get("/portal/events").await;
+    assert!(
+        !page.contains("quota."),
+        "another developer's alerts: {page}"
+    );
+    assert!(page.contains("No event yet."));
+    let mut anon = Browser::open(&app).await;
+    let (status, _) = anon.get("/portal/events").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "to the log-in page");
+}
+
 crate::both_databases!(
+    a_developer_sees_their_own_quota_alerts_on_the_events_page,
     a_developer_subscribes_and_gets_a_key_through_the_admin_logic,
     csrf_throttle_and_hostile_inputs_are_refused,
 );

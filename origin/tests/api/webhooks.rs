@@ -12,10 +12,10 @@ use std::time::Duration;
 use tollgate_core::webhook::{parse_secret, sign};
 
 /// What the receiver saw: (webhook-id, webhook-timestamp, webhook-signature, body, answered).
-type Seen = Arc<Mutex<Vec<(String, String, String, String, u16)>>>;
+pub(crate) type Seen = Arc<Mutex<Vec<(String, String, String, String, u16)>>>;
 
 /// A receiver that answers 503 to its first `failures` requests, then 204.
-async fn receiver(failures: usize) -> (String, Seen) {
+pub(crate) async fn receiver(failures: usize) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let log = seen.clone();
     let handler = move |headers: HeaderMap, body: String| {
@@ -48,7 +48,7 @@ async fn receiver(failures: usize) -> (String, Seen) {
 }
 
 /// Waits (up to 20 s) until the receiver has answered 2xx `n` times.
-async fn delivered(seen: &Seen, n: usize) -> Vec<(String, String, String, String, u16)> {
+pub(crate) async fn delivered(seen: &Seen, n: usize) -> Vec<(String, String, String, String, u16)> {
     for _ in 0..200 {
         let log = seen.lock().unwrap().clone();
         if log.iter().filter(|e| e.4 < 300).count() >= n {
@@ -59,7 +59,7 @@ async fn delivered(seen: &Seen, n: usize) -> Vec<(String, String, String, String
     panic!("fewer than {n} deliveries: {:?}", seen.lock().unwrap());
 }
 
-fn verifies(secret: &str, entry: &(String, String, String, String, u16)) -> bool {
+pub(crate) fn verifies(secret: &str, entry: &(String, String, String, String, u16)) -> bool {
     let key = parse_secret(secret).unwrap();
     let expected = sign(&key, &entry.0, entry.1.parse().unwrap(), entry.3.as_bytes());
     entry.2.split(' ').any(|s| s == expected)
