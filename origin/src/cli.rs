@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OauthCommand,
     },
+    /// Read the mail outbox (verification and password-reset mails).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -98,6 +103,21 @@ pub enum OauthCommand {
     /// Make a new signing key active; the previous ones stay published in the JWKS for
     /// the longest token lifetime plus a margin, then drop out.
     RotateKeys,
+}
+
+/// `tollgate mail …`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Print the newest mails in the outbox of TOLLGATE_DATABASE_URL (the development
+    /// mailbox; with SMTP configured it also shows each mail's delivery status).
+    Outbox {
+        /// Only mails to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many mails (1–500).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=500))]
+        limit: i64,
+    },
 }
 
 /// `tollgate audit …`

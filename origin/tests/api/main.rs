@@ -24,6 +24,7 @@ mod plan_terms;
 mod plans;
 mod policies;
 mod portal;
+mod portal_accounts;
 mod service;
 mod subscriptions;
 mod teams;
