@@ -12,6 +12,7 @@ mod assets;
 mod catalog;
 mod keys;
 mod oidc;
+mod oidc_link;
 mod oidc_provider;
 mod pages;
 mod recovery;
