@@ -4,6 +4,7 @@
 //! pass inputs, state and `now` in and get a decision out, so every rule here is
 //! tested natively and behaves the same on wasm32.
 
+pub mod account_token;
 pub mod api_key;
 pub mod audit;
 pub mod cache;
@@ -20,6 +21,7 @@ pub mod key_cache;
 pub mod limits;
 pub mod mtls;
 pub mod oauth;
+pub mod oidc;
 pub mod openapi;
 pub mod payment;
 pub mod payment_signature;

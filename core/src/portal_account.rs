@@ -68,16 +68,22 @@ pub fn check_sign_up(email: &str, name: &str, password: &str) -> Result<SignUp, 
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(SignUpError::Name);
     }
-    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
-        return Err(SignUpError::PasswordLength);
-    }
-    if normalise_email(password) == email {
-        return Err(SignUpError::PasswordIsEmail);
-    }
+    check_password(&email, password)?;
     Ok(SignUp {
         email,
         name: name.to_owned(),
     })
+}
+
+/// Checks a new password for the account with `email` (sign-up and password reset).
+pub fn check_password(email: &str, password: &str) -> Result<(), SignUpError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        return Err(SignUpError::PasswordLength);
+    }
+    if normalise_email(password) == normalise_email(email) {
+        return Err(SignUpError::PasswordIsEmail);
+    }
+    Ok(())
 }
 
 /// Whether a log-in attempt may be checked at all.

@@ -39,6 +39,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OperatorCommand,
     },
+    /// Read the mail outbox (verification and password-reset mails).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -123,6 +128,21 @@ pub enum OperatorCommand {
         /// Their role there: owner, admin, developer, billing or viewer.
         #[arg(long, default_value = "admin", requires = "org")]
         role: String,
+    },
+}
+
+/// `tollgate mail …`
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Print the newest mails in the outbox of TOLLGATE_DATABASE_URL (the development
+    /// mailbox; with SMTP configured it also shows each mail's delivery status).
+    Outbox {
+        /// Only mails to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many mails (1–500).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=500))]
+        limit: i64,
     },
 }
 

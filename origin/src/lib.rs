@@ -20,6 +20,7 @@ pub mod gitops;
 pub mod health;
 pub mod ids;
 pub mod invoices;
+pub mod mail;
 pub mod oauth;
 pub mod openapi;
 pub mod payments;

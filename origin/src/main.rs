@@ -4,7 +4,8 @@ use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
 use tollgate_origin::cli::{
-    AuditCommand, Cli, Command, OauthCommand, OperatorCommand, Remote, SecretsCommand,
+    AuditCommand, Cli, Command, MailCommand, OauthCommand, OperatorCommand, Remote,
+    SecretsCommand,
 };
 use tollgate_origin::gitops;
 
@@ -42,6 +43,9 @@ async fn main() -> anyhow::Result<()> {
                     role,
                 },
         } => operator_create(email, name, org, role).await,
+        Command::Mail {
+            command: MailCommand::Outbox { to, limit },
+        } => mail_outbox(to, limit).await,
         Command::Secrets {
             command: SecretsCommand::Rotate,
         } => secrets_rotate().await,
@@ -155,6 +159,27 @@ async fn oauth_rotate_keys() -> anyhow::Result<()> {
         rotation.retired.len(),
         rotation.overlap_secs
     );
+    Ok(())
+}
+
+/// `tollgate mail outbox`: the newest mails, each with its status and text.
+async fn mail_outbox(to: Option<String>, limit: i64) -> anyhow::Result<()> {
+    let db = tollgate_origin::db::connect(&Config::database_url_from_env()).await?;
+    let mails = tollgate_origin::mail::outbox::list(&db, to.as_deref(), limit).await?;
+    if mails.is_empty() {
+        println!("the outbox is empty");
+    }
+    for mail in mails {
+        println!("── {} · {} · {}", mail.created_at, mail.status, mail.id);
+        println!("To: {}\nSubject: {}", mail.to, mail.subject);
+        if let Some(error) = mail.error {
+            println!("SMTP error: {error}");
+        }
+        match mail.body {
+            Some(body) => println!("\n{body}\n"),
+            None => println!("\n(delivered by SMTP; the text is not kept)\n"),
+        }
+    }
     Ok(())
 }
 

@@ -160,6 +160,7 @@ pub fn app(state: AppState) -> Router {
             get(crate::usage::reconcile::get_reconciliation),
         )
         .route("/admin/v1/audit", get(audit::list_audit))
+        .merge(crate::mail::outbox::routes())
         .route(
             "/admin/v1/orgs",
             get(tenancy::admin::list_orgs).post(tenancy::admin::create_org),

@@ -3,6 +3,7 @@
 
 use super::pages::{render, Chrome, PortalError};
 use super::session::{self, User};
+use super::verification::verification_mail;
 use super::PortalSettings;
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
@@ -69,6 +70,8 @@ struct LogInPage {
     chrome: Chrome,
     error: Option<String>,
     email: String,
+    /// "Sign in with …" when single sign-on is configured.
+    sso: Option<String>,
 }
 
 /// `GET /portal/signup`.
@@ -154,46 +157,26 @@ pub async fn sign_up(
     }
     let password = password.to_owned();
     let password_hash = blocking(move || hash_password(&password)).await??;
-    let user_id = prefixed_id("usr");
-    let consumer_id = new_consumer_id();
-    let actor = Actor {
-        who: format!("portal:{user_id}"),
-        tenant: Tenant::Platform,
-    };
-    let now = now_ms();
     let mut tx = crate::db::begin(&state.db).await?;
-    sqlx::query("INSERT INTO consumers (id, name, email, created_at, org_id, team_org_id) VALUES ($1, $2, $3, $4, NULL, NULL)")
-        .bind(consumer_id.as_str())
-        .bind(&checked.name)
-        .bind(&checked.email)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO users (id, email, name, created_at, password_hash, consumer_id) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&user_id)
-        .bind(&checked.email)
-        .bind(&checked.name)
-        .bind(now)
-        .bind(&password_hash)
-        .bind(consumer_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-    let after = serde_json::json!({"user_id": user_id, "consumer_id": consumer_id.as_str(), "name": checked.name, "email": checked.email});
-    let change = audit::Change {
-        action: "portal.sign_up",
-        target_type: "user",
-        target_id: &user_id,
-        before: None,
-        after: Some(after),
-    };
-    audit::record(&mut tx, &actor, now, change).await?;
+    let (user_id, consumer_id) = create_account(
+        &mut tx,
+        &checked.name,
+        &checked.email,
+        Some(&password_hash),
+        None,
+    )
+    .await?;
+    let mail =
+        verification_mail(&mut tx, &settings, &user_id, &checked.name, &checked.email).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user_id, consumer_id = %consumer_id, "portal sign-up");
+    settings.mailer.send(&state.db, mail).await?;
     session::end(&state.db, &session).await?;
     let user = User {
         id: user_id,
         name: checked.name,
-        consumer_id: consumer_id.0,
+        consumer_id,
+        verified: false,
     };
     let (_, cookie) = session::start(&state.db, &settings, Some(user)).await?;
     Ok(page(
@@ -201,6 +184,51 @@ pub async fn sign_up(
         Some(cookie),
         Redirect::to("/portal/apis"),
     ))
+}
+
+/// Creates a portal account in `tx`: the developer's consumer, the user (with a password
+/// hash, or none for single sign-on) and the audit entry. Returns (user id, consumer id).
+pub(super) async fn create_account(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    name: &str,
+    email: &str,
+    password_hash: Option<&str>,
+    verified_at: Option<i64>,
+) -> Result<(String, String), PortalError> {
+    let user_id = prefixed_id("usr");
+    let consumer_id = new_consumer_id();
+    let actor = Actor {
+        who: format!("portal:{user_id}"),
+        tenant: Tenant::Platform,
+    };
+    let now = now_ms();
+    sqlx::query("INSERT INTO consumers (id, name, email, created_at, org_id, team_org_id) VALUES ($1, $2, $3, $4, NULL, NULL)")
+        .bind(consumer_id.as_str())
+        .bind(name)
+        .bind(email)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO users (id, email, name, created_at, password_hash, consumer_id, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&user_id)
+        .bind(email)
+        .bind(name)
+        .bind(now)
+        .bind(password_hash)
+        .bind(consumer_id.as_str())
+        .bind(verified_at)
+        .execute(&mut **tx)
+        .await?;
+    let after = serde_json::json!({"user_id": user_id, "consumer_id": consumer_id.as_str(), "name": name, "email": email, "password": password_hash.is_some()});
+    let change = audit::Change {
+        action: "portal.sign_up",
+        target_type: "user",
+        target_id: &user_id,
+        before: None,
+        after: Some(after),
+    };
+    audit::record(tx, &actor, now, change).await?;
+    Ok((user_id, consumer_id.0))
 }
 
 /// `GET /portal/login`.
@@ -214,12 +242,16 @@ pub async fn log_in_page(
         chrome: session.chrome(),
         error: None,
         email: String::new(),
+        sso: settings.oidc.as_ref().map(|o| o.display_name.clone()),
     })?;
     Ok(page(StatusCode::OK, cookie, html))
 }
 
 /// A valid argon2 hash of nothing anyone knows: unknown emails cost the same as known ones.
 pub(crate) const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5bXcsMGjn3AKtXKRfGA9OclJzUXQ8HOvaXb6lwsn5Vw";
+
+/// id, name, password_hash, consumer_id, email_verified_at
+type UserRow = (String, String, Option<String>, Option<String>, Option<i64>);
 
 /// `POST /portal/login`.
 pub async fn log_in(
@@ -237,6 +269,7 @@ pub async fn log_in(
             chrome: session.chrome(),
             error: Some(error),
             email: email.clone(),
+            sso: settings.oidc.as_ref().map(|o| o.display_name.clone()),
         })?;
         Ok(page(status, None, html))
     };
@@ -260,11 +293,12 @@ pub async fn log_in(
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         return Ok(response);
     }
-    let row: Option<(String, String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT id, name, password_hash, consumer_id FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&state.db)
-            .await?;
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, name, password_hash, consumer_id, email_verified_at FROM users WHERE email = $1",
+    )
+    .bind(&email)
+    .fetch_optional(&state.db)
+    .await?;
     let password = field(&form, "password").to_owned();
     let stored = row
         .as_ref()
@@ -273,10 +307,11 @@ pub async fn log_in(
     let matches = password.len() <= tollgate_core::portal_account::MAX_PASSWORD_BYTES
         && blocking(move || verify_password(&password, &stored)).await?;
     let user = match (matches, row) {
-        (true, Some((id, name, Some(_), Some(consumer_id)))) => User {
+        (true, Some((id, name, Some(_), Some(consumer_id), verified_at))) => User {
             id,
             name,
             consumer_id,
+            verified: verified_at.is_some(),
         },
         _ => {
             sqlx::query(

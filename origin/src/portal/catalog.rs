@@ -262,6 +262,13 @@ pub async fn subscribe(
     let plan = plans.iter().find(|p| p.id == plan_id).ok_or_else(|| {
         PortalError::BadRequest("That plan is not open to subscription for this API.".into())
     })?;
+    if plan.kind == "trial" && !user.verified {
+        return Err(PortalError::BadRequest(
+            "Verify your email address before starting a trial: open the link we mailed you, \
+             or send it again from the banner at the top."
+                .into(),
+        ));
+    }
     if plan.subscribed.is_none() {
         let body = CreateSubscription {
             consumer_id: user.consumer_id.clone(),

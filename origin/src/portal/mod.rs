@@ -12,10 +12,18 @@ mod assets;
 mod catalog;
 mod events;
 mod keys;
+mod oidc;
+mod oidc_link;
+mod oidc_provider;
 pub(crate) mod pages;
+mod recovery;
 pub(crate) mod session;
+mod tokens;
 mod try_it;
+mod verification;
 
+use crate::config::DEFAULT_ADDR;
+use crate::mail::Mailer;
 use crate::routes::AppState;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -36,15 +44,28 @@ pub struct PortalSettings {
     pub edge_url: String,
     /// Whether cookies get `Secure` (the origin's public URL is https).
     pub secure_cookies: bool,
+    /// Where browsers reach the origin: the base of links in mails and of OIDC redirects.
+    pub public_url: String,
+    /// Verification and reset mails go through this.
+    pub mailer: Mailer,
+    /// Single sign-on, when configured.
+    pub oidc: Option<oidc::OidcSettings>,
     client: reqwest::Client,
 }
 
 impl PortalSettings {
-    /// From `TOLLGATE_EDGE_URL` and `TOLLGATE_PUBLIC_URL`.
+    /// From `TOLLGATE_EDGE_URL`, `TOLLGATE_PUBLIC_URL` (else `http://` and
+    /// `TOLLGATE_ORIGIN_ADDR`), `TOLLGATE_SMTP_URL`, `TOLLGATE_MAIL_FROM` and the
+    /// `TOLLGATE_OIDC_*` variables.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> PortalSettings {
         let var = |n: &str| var(n).filter(|v| !v.trim().is_empty());
         let edge_url = var("TOLLGATE_EDGE_URL").unwrap_or_else(|| DEFAULT_EDGE_URL.into());
         let secure_cookies = var("TOLLGATE_PUBLIC_URL").is_some_and(|u| u.starts_with("https://"));
+        let public_url = var("TOLLGATE_PUBLIC_URL").unwrap_or_else(|| {
+            let addr = var("TOLLGATE_ORIGIN_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
+            format!("http://{addr}")
+        });
+        let mailer = Mailer::from_lookup(var);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
@@ -53,6 +74,9 @@ impl PortalSettings {
         PortalSettings {
             edge_url: edge_url.trim_end_matches('/').to_owned(),
             secure_cookies,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            mailer,
+            oidc: oidc::OidcSettings::from_lookup(var),
             client,
         }
     }
@@ -73,6 +97,18 @@ pub fn router() -> Router<AppState> {
             get(accounts::log_in_page).post(accounts::log_in),
         )
         .route("/portal/logout", post(accounts::log_out))
+        .route("/portal/oidc/start", get(oidc::start))
+        .route("/portal/oidc/callback", get(oidc::callback))
+        .route("/portal/verify", get(verification::verify))
+        .route("/portal/verify/resend", post(verification::resend))
+        .route(
+            "/portal/forgot",
+            get(recovery::forgot_page).post(recovery::forgot),
+        )
+        .route(
+            "/portal/reset",
+            get(recovery::reset_page).post(recovery::reset),
+        )
         .route("/portal/apis", get(catalog::catalog_page))
         .route("/portal/apis/{id}", get(catalog::api_page))
         .route("/portal/apis/{id}/subscribe", post(catalog::subscribe))
@@ -132,5 +168,10 @@ mod tests {
         });
         assert_eq!(s.edge_url, "https://edge.example.com");
         assert!(s.secure_cookies);
+        assert_eq!(s.public_url, "https://api.example.com");
+        let s = PortalSettings::from_lookup(|n| {
+            (n == "TOLLGATE_ORIGIN_ADDR").then(|| "0.0.0.0:9000".to_owned())
+        });
+        assert_eq!(s.public_url, "http://0.0.0.0:9000");
     }
 }

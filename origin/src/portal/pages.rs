@@ -10,6 +10,8 @@ use thiserror::Error;
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {
     pub user_name: Option<String>,
+    /// Signed in with an email address not verified yet: the layout shows a banner.
+    pub unverified: bool,
     pub csrf: String,
 }
 

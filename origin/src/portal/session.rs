@@ -24,6 +24,8 @@ pub struct User {
     pub id: String,
     pub name: String,
     pub consumer_id: String,
+    /// Whether the user has proved they read mail at their address.
+    pub verified: bool,
 }
 
 /// The visitor's session.
@@ -39,6 +41,7 @@ impl Session {
     pub fn chrome(&self) -> Chrome {
         Chrome {
             user_name: self.user.as_ref().map(|u| u.name.clone()),
+            unverified: self.user.as_ref().is_some_and(|u| !u.verified),
             csrf: self.csrf.clone(),
         }
     }
@@ -78,13 +81,14 @@ pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// id_hash, user_id, csrf_token, user name, consumer_id
+/// id_hash, user_id, csrf_token, user name, consumer_id, email_verified_at
 type SessionRow = (
     String,
     Option<String>,
     String,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
 
 /// The live session the request's cookie names, if any.
@@ -93,28 +97,31 @@ pub async fn current(db: &Db, headers: &HeaderMap) -> Result<Option<Session>, sq
         return Ok(None);
     };
     let row: Option<SessionRow> = sqlx::query_as(
-        "SELECT s.id_hash, s.user_id, s.csrf_token, u.name, u.consumer_id FROM portal_sessions s \
+        "SELECT s.id_hash, s.user_id, s.csrf_token, u.name, u.consumer_id, u.email_verified_at FROM portal_sessions s \
              LEFT JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
     )
     .bind(hash(&value))
     .bind(now_ms())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id_hash, user_id, csrf, name, consumer_id)| {
-        let user = match (user_id, name, consumer_id) {
-            (Some(id), Some(name), Some(consumer_id)) => Some(User {
-                id,
-                name,
-                consumer_id,
-            }),
-            _ => None,
-        };
-        Session {
-            id_hash,
-            user,
-            csrf,
-        }
-    }))
+    Ok(
+        row.map(|(id_hash, user_id, csrf, name, consumer_id, verified_at)| {
+            let user = match (user_id, name, consumer_id) {
+                (Some(id), Some(name), Some(consumer_id)) => Some(User {
+                    id,
+                    name,
+                    consumer_id,
+                    verified: verified_at.is_some(),
+                }),
+                _ => None,
+            };
+            Session {
+                id_hash,
+                user,
+                csrf,
+            }
+        }),
+    )
 }
 
 /// Starts a session (for `user_id`, or anonymous) and returns it with its `Set-Cookie`.
@@ -147,6 +154,18 @@ pub async fn start(
         csrf,
     };
     Ok((session, cookie))
+}
+
+/// Ends every session of a user (after a password reset).
+pub async fn end_all(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM portal_sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Ends a session.

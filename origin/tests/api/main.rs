@@ -26,6 +26,7 @@ mod plan_terms;
 mod plans;
 mod policies;
 mod portal;
+mod portal_accounts;
 mod service;
 mod subscriptions;
 mod teams;

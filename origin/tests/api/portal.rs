@@ -8,11 +8,11 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 /// A browser without JavaScript: one session cookie and the last page's CSRF token.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
-    cookie: String,
-    csrf: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 fn csrf_of(html: &str) -> String {
@@ -21,7 +21,7 @@ fn csrf_of(html: &str) -> String {
 }
 
 impl<'a> Browser<'a> {
-    async fn open(app: &'a TestApp) -> Browser<'a> {
+    pub(crate) async fn open(app: &'a TestApp) -> Browser<'a> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -46,7 +46,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let res = self
             .client
             .get(self.app.url(path))
@@ -62,7 +62,7 @@ impl<'a> Browser<'a> {
         (status, html)
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
         fields.extend_from_slice(form);
         let res = self
@@ -79,7 +79,7 @@ impl<'a> Browser<'a> {
         res
     }
 
-    async fn sign_up(app: &'a TestApp, name: &str, email: &str) -> Browser<'a> {
+    pub(crate) async fn sign_up(app: &'a TestApp, name: &str, email: &str) -> Browser<'a> {
         let mut b = Browser::open(app).await;
         let res = b
             .post(
@@ -102,7 +102,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-async fn published_api_and_free_plan(app: &TestApp) -> (String, String) {
+pub(crate) async fn published_api_and_free_plan(app: &TestApp) -> (String, String) {
     let api = api_id(app, "/pets").await;
     let res = upload(
         app,
