@@ -29,6 +29,7 @@ impl Application {
             master_keys: Arc::new(config.master_keys),
         };
         crate::webhooks::delivery::spawn(state.clone());
+        crate::usage::fold::spawn(state.db.clone());
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("binding {} (TOLLGATE_ORIGIN_ADDR)", config.addr))?;

@@ -1,10 +1,11 @@
-//! Writes of one accepted batch: the ledger rows (`INSERT … ON CONFLICT (id) DO NOTHING
-//! RETURNING id`, portable across SQLite and PostgreSQL) and the aggregate upserts of the
-//! events that were new. Multi-row statements keep a batch of 1,000 to a few round trips.
+//! Writes of the usage ledger: the ledger rows of one accepted batch (`INSERT … ON CONFLICT
+//! (id) DO NOTHING RETURNING id`, portable across SQLite and PostgreSQL), the pending rows of
+//! the events that were new, and the aggregate upserts a fold makes. Multi-row statements
+//! keep a batch of 1,000 to a few round trips.
 
 use sqlx::{Any, Transaction};
 use std::collections::HashSet;
-use tollgate_core::usage::rollup::{rollup, RollupKey, Totals};
+use tollgate_core::usage::rollup::{RollupKey, Totals};
 use tollgate_core::usage::{billable, ValidEvent};
 
 /// Rows per multi-row statement. Small on purpose: sqlx's SQLite driver looks every
@@ -71,12 +72,51 @@ fn bind_key<'q>(
         .bind(k.plan_id.clone())
 }
 
-/// Adds the new events into the aggregates.
-pub async fn add_to_aggregates(
+/// Queues the new events for folding into the aggregates (`usage_pending`).
+pub async fn insert_pending(
     tx: &mut Transaction<'static, Any>,
     events: &[&ValidEvent],
 ) -> Result<(), sqlx::Error> {
-    let totals: Vec<(RollupKey, Totals)> = rollup(events.iter().copied()).into_iter().collect();
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO usage_pending (time_ms, api_id, consumer_id, key_id, plan_id, status, \
+             bytes_in, bytes_out, latency_ms, meters) VALUES {}",
+            placeholders(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for v in chunk {
+            let d = &v.event.data;
+            let meters = if d.meters.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&d.meters).unwrap_or_default()
+            };
+            q = q
+                .bind(v.time_ms)
+                .bind(d.api_id.clone())
+                .bind(d.consumer_id.clone().unwrap_or_default())
+                .bind(d.key_id.clone().unwrap_or_default())
+                .bind(d.plan_id.clone().unwrap_or_default())
+                .bind(i32::from(d.status))
+                .bind(clamp(d.bytes_in))
+                .bind(clamp(d.bytes_out))
+                .bind(clamp(d.latency_ms))
+                .bind(meters);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Adds folded totals into the aggregates.
+pub async fn add_to_aggregates(
+    tx: &mut Transaction<'static, Any>,
+    totals: &[(RollupKey, Totals)],
+) -> Result<(), sqlx::Error> {
     for chunk in totals.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO usage_rollups (granularity, bucket_start, consumer_id, key_id, api_id, \
