@@ -3,7 +3,9 @@
 // missing or the server is down), with batches of 100 and 1,000 events. Bodies are built
 // and signed before the clock starts; 4 batches in flight. Each event is new (unique id),
 // spread over 200 consumers × 2 keys × 3 APIs so the aggregates see real upserts.
-// Prints events/s and the ratio to the first row (SQLite, batches of 100).
+// Prints two rates per row: acknowledged (every batch answered 200: the events are in the
+// ledger, durable) and folded (the aggregates' total equals the events sent: readable by
+// usage queries and invoices), and the ratio of each to the first row (SQLite, batches of 100).
 import { createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -36,7 +38,7 @@ function bodies(run, batch) {
       events.push({
         specversion: "1.0", id: `bench-${run}-${n}`, source: "bench", type: "dev.tollgate.request",
         time: new Date(now - (n % 5) * 1000).toISOString(), subject: consumer,
-        data: { api_id: `api_${key % 3}`, consumer_id: consumer, key_id: `key_${key}`, status: n % 10 === 0 ? 429 : 200,
+        data: { api_id: `${run}-api-${key % 3}`, consumer_id: consumer, key_id: `key_${key}`, status: n % 10 === 0 ? 429 : 200,
                 billable: n % 10 !== 0, bytes_in: 0, bytes_out: 512, latency_ms: n % 50, meters: { tokens: n % 100 } },
       });
     }
@@ -62,9 +64,19 @@ async function measure(origin, run, batch) {
       accepted += answer.accepted;
     }
   }));
-  const secs = (performance.now() - t0) / 1000;
+  const ackSecs = (performance.now() - t0) / 1000;
   if (accepted !== EVENTS) throw new Error(`accepted ${accepted} of ${EVENTS}`);
-  return EVENTS / secs;
+  // A usage query catches the aggregates up with the ledger; it returns once they are.
+  let folded = 0;
+  const from = new Date(Date.now() - 86400000 * 2).toISOString();
+  for (let a = 0; a < 3; a++) {
+    const r = await origin.admin("GET", `/admin/v1/usage/aggregates?api_id=${run}-api-${a}&granularity=day&from=${from}`);
+    if (r.status !== 200) throw new Error(`aggregates: ${r.status} ${JSON.stringify(r.body)}`);
+    folded += r.body.rows.reduce((sum, row) => sum + row.requests, 0);
+  }
+  const foldSecs = (performance.now() - t0) / 1000;
+  if (folded !== EVENTS) throw new Error(`the aggregates hold ${folded} events, expected ${EVENTS}`);
+  return { ack: EVENTS / ackSecs, folded: EVENTS / foldSecs };
 }
 
 function freshPg() {
@@ -90,7 +102,7 @@ async function main() {
     try {
       for (const batch of [100, 1000]) {
         try {
-          rows.push({ label, batch, rate: await measure(origin, `${label}-${batch}`, batch) });
+          rows.push({ label, batch, ...(await measure(origin, `${label}-${batch}`, batch)) });
         } catch (e) {
           console.error(origin.log().split("\n").filter((l) => /ERROR|error/.test(l)).slice(-5).join("\n"));
           throw e;
@@ -101,12 +113,13 @@ async function main() {
       pg?.drop();
     }
   }
-  const base = rows[0].rate;
+  const base = rows[0];
   console.log(`\nUsage ingestion, ${EVENTS} new events per row, ${IN_FLIGHT} batches in flight\n`);
-  console.log("| database   | batch | events/s | vs SQLite×100 |");
-  console.log("|------------|------:|---------:|--------------:|");
+  console.log("| database   | batch | acknowledged events/s | vs SQLite×100 | folded events/s | vs SQLite×100 |");
+  console.log("|------------|------:|----------------------:|--------------:|----------------:|--------------:|");
+  const n = (v) => Math.round(v).toLocaleString("en");
   for (const r of rows) {
-    console.log(`| ${r.label.padEnd(10)} | ${String(r.batch).padStart(5)} | ${Math.round(r.rate).toLocaleString("en").padStart(8)} | ${(r.rate / base).toFixed(2).padStart(12)}× |`);
+    console.log(`| ${r.label.padEnd(10)} | ${String(r.batch).padStart(5)} | ${n(r.ack).padStart(21)} | ${(r.ack / base.ack).toFixed(2).padStart(12)}× | ${n(r.folded).padStart(15)} | ${(r.folded / base.folded).toFixed(2).padStart(12)}× |`);
   }
 }
 

@@ -4,8 +4,7 @@ use clap::Parser;
 use std::io::IsTerminal;
 use tollgate_origin::audit::{verify_chain, VerifyReport};
 use tollgate_origin::cli::{
-    AuditCommand, Cli, Command, MailCommand, OauthCommand, OperatorCommand, Remote,
-    SecretsCommand,
+    AuditCommand, Cli, Command, MailCommand, OauthCommand, OperatorCommand, Remote, SecretsCommand,
 };
 use tollgate_origin::gitops;
 

@@ -30,6 +30,7 @@ impl Application {
             payments: crate::payments::Payments::from_config(&config.payments)?,
         };
         crate::webhooks::delivery::spawn(state.clone());
+        crate::usage::fold::spawn(state.db.clone());
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("binding {} (TOLLGATE_ORIGIN_ADDR)", config.addr))?;

@@ -11,4 +11,6 @@ pub mod time;
 
 pub use event::{billable, validate, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};
 pub use meters::parse_meter_header;
-pub use rollup::{admit_time, bucket_start, rollup, Granularity, RollupKey, Totals};
+pub use rollup::{
+    admit_time, bucket_start, rollup, rollup_samples, Granularity, RollupKey, Sample, Totals,
+};

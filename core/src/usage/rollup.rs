@@ -107,18 +107,17 @@ impl Totals {
         }
     }
 
-    fn of(v: &ValidEvent) -> Totals {
-        let d = &v.event.data;
-        let is_billable = billable(d.status);
+    fn of(s: &Sample) -> Totals {
+        let is_billable = billable(s.status);
         Totals {
             requests: 1,
             billable: i64::from(is_billable),
-            bytes_in: clamp(d.bytes_in),
-            bytes_out: clamp(d.bytes_out),
-            latency_ms_sum: clamp(d.latency_ms),
-            latency_ms_max: clamp(d.latency_ms),
+            bytes_in: clamp(s.bytes_in),
+            bytes_out: clamp(s.bytes_out),
+            latency_ms_sum: clamp(s.latency_ms),
+            latency_ms_max: clamp(s.latency_ms),
             meters: if is_billable {
-                d.meters
+                s.meters
                     .iter()
                     .map(|(k, v)| (k.clone(), (clamp(*v), clamp(*v))))
                     .collect()
@@ -129,20 +128,62 @@ impl Totals {
     }
 }
 
+/// What aggregation needs of one event: when, who, what, and the measures. The origin
+/// keeps it (in `usage_pending`) between recording an event and folding it in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub time_ms: i64,
+    pub api_id: String,
+    /// "" when the event had none (so for the three below).
+    pub consumer_id: String,
+    pub key_id: String,
+    pub plan_id: String,
+    pub status: u16,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub latency_ms: u64,
+    pub meters: BTreeMap<String, u64>,
+}
+
+impl From<&ValidEvent> for Sample {
+    fn from(v: &ValidEvent) -> Sample {
+        let d = &v.event.data;
+        Sample {
+            time_ms: v.time_ms,
+            api_id: d.api_id.clone(),
+            consumer_id: d.consumer_id.clone().unwrap_or_default(),
+            key_id: d.key_id.clone().unwrap_or_default(),
+            plan_id: d.plan_id.clone().unwrap_or_default(),
+            status: d.status,
+            bytes_in: d.bytes_in,
+            bytes_out: d.bytes_out,
+            latency_ms: d.latency_ms,
+            meters: d.meters.clone(),
+        }
+    }
+}
+
 /// Rolls events up into every granularity's buckets.
 pub fn rollup<'a>(events: impl IntoIterator<Item = &'a ValidEvent>) -> BTreeMap<RollupKey, Totals> {
+    let samples: Vec<Sample> = events.into_iter().map(Sample::from).collect();
+    rollup_samples(&samples)
+}
+
+/// Rolls samples up into every granularity's buckets.
+pub fn rollup_samples<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+) -> BTreeMap<RollupKey, Totals> {
     let mut out: BTreeMap<RollupKey, Totals> = BTreeMap::new();
-    for v in events {
-        let d = &v.event.data;
-        let one = Totals::of(v);
+    for s in samples {
+        let one = Totals::of(s);
         for g in Granularity::ALL {
             let key = RollupKey {
                 granularity: g,
-                bucket_start: bucket_start(v.time_ms, g),
-                consumer_id: d.consumer_id.clone().unwrap_or_default(),
-                key_id: d.key_id.clone().unwrap_or_default(),
-                api_id: d.api_id.clone(),
-                plan_id: d.plan_id.clone().unwrap_or_default(),
+                bucket_start: bucket_start(s.time_ms, g),
+                consumer_id: s.consumer_id.clone(),
+                key_id: s.key_id.clone(),
+                api_id: s.api_id.clone(),
+                plan_id: s.plan_id.clone(),
             };
             out.entry(key).or_default().merge(&one);
         }

@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 use tollgate_core::limits::calendar::{period_bounds, Period};
 use tollgate_core::rbac::Role;
 use tollgate_core::usage::alerts::{reached_thresholds, Threshold};
-use tollgate_core::usage::ValidEvent;
+use tollgate_core::usage::Sample;
 use utoipa::ToSchema;
 
 /// Who the audit log names for alerts.
@@ -100,6 +100,8 @@ pub async fn list_alerts(
     org_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<QuotaAlert>, sqlx::Error> {
+    // Alerts are checked as events are folded: fold what is pending so none is missing.
+    super::fold::catch_up(db).await?;
     let mut sql = format!("SELECT {ALERT_COLUMNS} FROM usage_alerts WHERE 1 = 1");
     let mut binds = Vec::new();
     for (col, v) in [("consumer_id", consumer_id), ("org_id", org_id)] {
@@ -149,25 +151,25 @@ async fn plan_quota(db: &Db, plan_id: &str) -> Result<Option<Quota>, AppError> {
         .and_then(|j| serde_json::from_str(&j).ok()))
 }
 
-/// Re-checks the quotas of the keys in a just-committed batch; records new alerts.
-/// Errors are logged, never returned: the batch is already safely in the ledger, and the
-/// next batch for the same key re-checks (thresholds are "reached", not "crossed").
-pub async fn check_quotas(db: &Db, events: &[&ValidEvent]) {
+/// Re-checks the quotas of the keys of just-folded events; records new alerts.
+/// Errors are logged, never returned: the events are already safely in the ledger and the
+/// aggregates, and the next fold for the same key re-checks (thresholds are "reached", not
+/// "crossed").
+pub async fn check_quotas(db: &Db, events: &[Sample]) {
     if let Err(e) = try_check_quotas(db, events).await {
         tracing::warn!(error = %e, "quota alert check failed; the next batch re-checks");
     }
 }
 
-async fn try_check_quotas(db: &Db, events: &[&ValidEvent]) -> Result<(), AppError> {
+async fn try_check_quotas(db: &Db, events: &[Sample]) -> Result<(), AppError> {
     let mut quotas: HashMap<String, Option<Quota>> = HashMap::new();
     let mut uses = BTreeSet::new();
     for v in events {
-        let d = &v.event.data;
-        let (Some(consumer), Some(key), Some(plan)) = (&d.consumer_id, &d.key_id, &d.plan_id)
-        else {
+        let (consumer, key, plan) = (&v.consumer_id, &v.key_id, &v.plan_id);
+        if consumer.is_empty() || key.is_empty() || plan.is_empty() {
             continue;
-        };
-        if !tollgate_core::usage::billable(d.status) {
+        }
+        if !tollgate_core::usage::billable(v.status) {
             continue;
         }
         if !quotas.contains_key(plan) {
@@ -211,7 +213,7 @@ async fn try_check_quotas(db: &Db, events: &[&ValidEvent]) -> Result<(), AppErro
 }
 
 /// Billable events of the key on the plan in `[start, end)`: whole hours from the hourly
-/// roll-ups (written in the same transaction as the ledger), the partial hours at either
+/// roll-ups (current: this runs after the fold), the partial hours at either
 /// end (anchored periods) from the ledger itself.
 async fn used_in_period(db: &Db, u: &Use) -> Result<i64, AppError> {
     const HOUR: i64 = 3_600_000;

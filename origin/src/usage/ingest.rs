@@ -1,9 +1,11 @@
 //! `POST /edge/v1/usage`: a JSON array of usage events from the edge (its queue consumer or
 //! its fallback). Each event is checked on its own: a malformed, oversized or too-late one
 //! is listed with its reason and the rest of the batch is still recorded. Ingestion is
-//! idempotent on the event id, so redelivered batches never count twice.
+//! idempotent on the event id, so redelivered batches never count twice. New events are
+//! queued in `usage_pending` in the same transaction and folded into the aggregates
+//! shortly after (see `fold`).
 
-use super::store::{add_to_aggregates, insert_events};
+use super::store::{insert_events, insert_pending};
 use crate::clock::now_ms;
 use crate::core_schemas::ProblemDoc;
 use crate::db;
@@ -137,9 +139,11 @@ pub async fn ingest_usage(
         .copied()
         .filter(|v| inserted.contains(&v.event.id))
         .collect();
-    add_to_aggregates(&mut tx, &new).await?;
+    insert_pending(&mut tx, &new).await?;
     tx.commit().await?;
-    super::alerts::check_quotas(&state.db, &new).await;
+    if !new.is_empty() {
+        super::fold::wake();
+    }
     Ok(Json(IngestResult {
         accepted: new.len(),
         duplicates: valid.len() - new.len(),

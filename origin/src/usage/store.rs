@@ -1,26 +1,56 @@
-//! Writes of one accepted batch: the ledger rows (`INSERT … ON CONFLICT (id) DO NOTHING
-//! RETURNING id`, portable across SQLite and PostgreSQL) and the aggregate upserts of the
-//! events that were new. Multi-row statements keep a batch of 1,000 to a few round trips.
+//! Writes of the usage ledger: the ledger rows of one accepted batch (`INSERT … ON CONFLICT
+//! (id) DO NOTHING RETURNING id`, portable across SQLite and PostgreSQL), the pending rows of
+//! the events that were new, and the aggregate upserts a fold makes. Multi-row statements
+//! keep a batch of 1,000 to a few round trips.
 
 use sqlx::{Any, Transaction};
 use std::collections::HashSet;
-use tollgate_core::usage::rollup::{rollup, RollupKey, Totals};
+use tollgate_core::usage::rollup::{RollupKey, Totals};
 use tollgate_core::usage::{billable, ValidEvent};
 
-/// Rows per multi-row statement. Small on purpose: sqlx's SQLite driver looks every
-/// parameter up by name with a linear scan, so a statement's bind cost grows with the
-/// square of its parameter count (measured: 100 rows × 10 columns spent most of the time
-/// there).
-const ROWS_PER_STATEMENT: usize = 25;
+/// How one backend wants a multi-row statement's parameters written.
+#[derive(Clone, Copy)]
+struct Binds {
+    /// Anonymous `?` (SQLite) rather than numbered `$N` (PostgreSQL).
+    anonymous: bool,
+}
 
-fn placeholders(rows: usize, cols: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+impl Binds {
+    fn of(tx: &Transaction<'static, Any>) -> Binds {
+        Binds {
+            anonymous: tx.backend_name() == "SQLite",
+        }
+    }
+
+    /// Rows per multi-row statement. sqlx's SQLite driver asks SQLite for every numbered
+    /// parameter's name, which SQLite finds by a linear scan, so a statement with `$N`
+    /// parameters costs the square of their count (measured: a fifth of the ingest time at
+    /// 25 rows); anonymous `?` parameters have no names to scan and allow long statements.
+    fn rows_per_statement(self) -> usize {
+        if self.anonymous {
+            200
+        } else {
+            25
+        }
+    }
+
+    fn placeholders(self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|r| {
+                let cells: Vec<String> = (1..=cols)
+                    .map(|c| {
+                        if self.anonymous {
+                            "?".to_owned()
+                        } else {
+                            format!("${}", r * cols + c)
+                        }
+                    })
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// Inserts the events into the ledger; returns the ids that were not there before.
@@ -29,12 +59,13 @@ pub async fn insert_events(
     events: &[&ValidEvent],
     now_ms: i64,
 ) -> Result<HashSet<String>, sqlx::Error> {
+    let binds = Binds::of(tx);
     let mut inserted = HashSet::new();
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+    for chunk in events.chunks(binds.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO usage_events (id, time_ms, received_at, api_id, consumer_id, key_id, \
              plan_id, status, billable, body) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            placeholders(chunk.len(), 10)
+            binds.placeholders(chunk.len(), 10)
         );
         let mut q = sqlx::query_as::<_, (String,)>(&sql);
         for v in chunk {
@@ -71,13 +102,54 @@ fn bind_key<'q>(
         .bind(k.plan_id.clone())
 }
 
-/// Adds the new events into the aggregates.
-pub async fn add_to_aggregates(
+/// Queues the new events for folding into the aggregates (`usage_pending`).
+pub async fn insert_pending(
     tx: &mut Transaction<'static, Any>,
     events: &[&ValidEvent],
 ) -> Result<(), sqlx::Error> {
-    let totals: Vec<(RollupKey, Totals)> = rollup(events.iter().copied()).into_iter().collect();
-    for chunk in totals.chunks(ROWS_PER_STATEMENT) {
+    let binds = Binds::of(tx);
+    for chunk in events.chunks(binds.rows_per_statement()) {
+        let sql = format!(
+            "INSERT INTO usage_pending (time_ms, api_id, consumer_id, key_id, plan_id, status, \
+             bytes_in, bytes_out, latency_ms, meters) VALUES {}",
+            binds.placeholders(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for v in chunk {
+            let d = &v.event.data;
+            let meters = if d.meters.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&d.meters).unwrap_or_default()
+            };
+            q = q
+                .bind(v.time_ms)
+                .bind(d.api_id.clone())
+                .bind(d.consumer_id.clone().unwrap_or_default())
+                .bind(d.key_id.clone().unwrap_or_default())
+                .bind(d.plan_id.clone().unwrap_or_default())
+                .bind(i32::from(d.status))
+                .bind(clamp(d.bytes_in))
+                .bind(clamp(d.bytes_out))
+                .bind(clamp(d.latency_ms))
+                .bind(meters);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Adds folded totals into the aggregates.
+pub async fn add_to_aggregates(
+    tx: &mut Transaction<'static, Any>,
+    totals: &[(RollupKey, Totals)],
+) -> Result<(), sqlx::Error> {
+    let binds = Binds::of(tx);
+    for chunk in totals.chunks(binds.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO usage_rollups (granularity, bucket_start, consumer_id, key_id, api_id, \
              plan_id, requests, billable, bytes_in, bytes_out, latency_ms_sum, latency_ms_max) \
@@ -89,7 +161,7 @@ pub async fn add_to_aggregates(
              latency_ms_sum = usage_rollups.latency_ms_sum + excluded.latency_ms_sum, \
              latency_ms_max = CASE WHEN excluded.latency_ms_max > usage_rollups.latency_ms_max \
              THEN excluded.latency_ms_max ELSE usage_rollups.latency_ms_max END",
-            placeholders(chunk.len(), 12)
+            binds.placeholders(chunk.len(), 12)
         );
         let mut q = sqlx::query(&sql);
         for (k, t) in chunk {
@@ -107,7 +179,7 @@ pub async fn add_to_aggregates(
         .iter()
         .flat_map(|(k, t)| t.meters.iter().map(move |(m, (s, x))| (k, m, *s, *x)))
         .collect();
-    for chunk in meters.chunks(ROWS_PER_STATEMENT) {
+    for chunk in meters.chunks(binds.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO usage_meter_rollups (granularity, bucket_start, consumer_id, key_id, \
              api_id, plan_id, meter, total, max_value) VALUES {} ON CONFLICT (granularity, \
@@ -115,7 +187,7 @@ pub async fn add_to_aggregates(
              total = usage_meter_rollups.total + excluded.total, \
              max_value = CASE WHEN excluded.max_value > usage_meter_rollups.max_value \
              THEN excluded.max_value ELSE usage_meter_rollups.max_value END",
-            placeholders(chunk.len(), 9)
+            binds.placeholders(chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
         for (k, m, sum, max) in chunk {

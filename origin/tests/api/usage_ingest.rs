@@ -280,10 +280,75 @@ async fn aggregates_group_by_key_api_and_consumer(app: TestApp) {
     expect_problem(response, StatusCode::NOT_FOUND).await;
 }
 
+async fn total_requests(app: &TestApp, con: &str, granularity: &str) -> i64 {
+    let from = format_rfc3339_ms(now_ms() - 2 * 86_400_000);
+    let (status, body) = app
+        .get(&format!(
+            "/admin/v1/usage/aggregates?consumer_id={con}&granularity={granularity}&from={from}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["requests"].as_i64().unwrap())
+        .sum()
+}
+
+/// Batches arrive while readers fold (each aggregates query catches up) and the background
+/// folder runs: every event is folded exactly once, at every granularity.
+async fn ingest_while_folding_counts_every_event_once(app: TestApp) {
+    let con = consumer_id(&app).await;
+    let now = now_ms();
+    let posts: Vec<_> = (0..20)
+        .map(|b| {
+            let app = app.clone();
+            let con = con.clone();
+            tokio::spawn(async move {
+                let batch: Vec<Value> = (0..50)
+                    .map(|i| {
+                        event(
+                            &format!("evt-f-{b}-{i}"),
+                            &con,
+                            &format!("key_{}", i % 5),
+                            200,
+                            now,
+                        )
+                    })
+                    .collect();
+                post_events(&app, &Value::Array(batch)).await["accepted"]
+                    .as_u64()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..5)
+        .map(|_| {
+            let app = app.clone();
+            let con = con.clone();
+            tokio::spawn(async move { total_requests(&app, &con, "minute").await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for p in posts {
+        accepted += p.await.unwrap();
+    }
+    for r in readers {
+        assert!(r.await.unwrap() <= 1_000);
+    }
+    assert_eq!(accepted, 1_000);
+    for g in ["minute", "hour", "day"] {
+        assert_eq!(total_requests(&app, &con, g).await, 1_000, "{g}");
+    }
+    assert_eq!(billable(&app, &con).await, 1_000);
+}
+
 crate::both_databases!(
     the_same_event_three_times_counts_once,
     fifty_concurrent_deliveries_count_once,
     a_mixed_batch_keeps_the_good_events,
     late_events_count_in_their_hour_within_grace,
-    aggregates_group_by_key_api_and_consumer
+    aggregates_group_by_key_api_and_consumer,
+    ingest_while_folding_counts_every_event_once
 );
