@@ -6,6 +6,7 @@
 pub mod event;
 pub mod meters;
 pub mod rollup;
+pub mod series;
 pub mod time;
 
 pub use event::{billable, validate, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};

@@ -12,6 +12,7 @@ mod cache;
 mod certificates;
 mod consumers;
 mod demo_upstream;
+mod devportal;
 mod edge;
 mod gitops;
 mod invoices;
