@@ -17,8 +17,9 @@
     const opts = {
       width,
       height: 220,
-      scales: { x: { time: true } },
-      axes: [{}, { size: 50 }],
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(4, max)] } },
+      // Requests are whole numbers: no 0.25 ticks.
+      axes: [{}, { size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8] }],
       legend: { live: true },
       series: [{}].concat(
         series.map((s, i) => ({

@@ -125,10 +125,19 @@ test("a new developer goes from sign-up to a successful call through the edge in
   await page.click(".swagger-ui .opblock-get .opblock-summary");
   await page.click(".swagger-ui .try-out__btn");
   await page.click(".swagger-ui .execute");
-  await page.waitForSelector(".swagger-ui .live-responses-table .response-col_status");
+  await page.waitForSelector(".swagger-ui .live-responses-table tbody .response-col_status");
   await shot(page, "9-reference");
-  assert.equal((await page.textContent(".swagger-ui .live-responses-table .response-col_status")).trim(), "200");
+  assert.equal((await page.textContent(".swagger-ui .live-responses-table tbody .response-col_status")).trim(), "200");
   assert.deepEqual(cspErrors, [], "nothing is refused by the CSP");
+  // This month's invoice (a draft from the free plan), with its explained lines.
+  const subs = await ok(await origin.admin("GET", "/admin/v1/subscriptions"), 200);
+  const month = new Date().toISOString().slice(0, 8) + "01T00:00:00Z";
+  const invoice = await ok(await origin.admin("POST", "/admin/v1/invoices/generate", { consumer_id: subs[0].consumer_id, period_start: month }), 200);
+  await page.goto(`${origin.url}/portal/invoices`);
+  await page.click(`text=${invoice.id}`);
+  await page.waitForURL(`**/portal/invoices/${invoice.id}`);
+  await shot(page, "10-invoice");
+  assert.match(await page.textContent("main"), /Total/);
   // The key is shown once: the keys page shows only its prefix.
   await page.goto(`${origin.url}/portal/keys`);
   const listing = await page.textContent("main");
