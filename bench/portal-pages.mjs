@@ -67,14 +67,17 @@ try {
     subject: key.consumer_id, datacontenttype: "application/json",
     data: { api_id: api.id, consumer_id: key.consumer_id, key_id: key.id, status: 200, billable: true, bytes_in: 10, bytes_out: 200, latency_ms: 5 },
   }));
-  const t = Math.floor(Date.now() / 1000);
-  const sig = createHmac("sha256", origin.edgeSecret).update(`${t}\nPOST\n/edge/v1/usage`).digest("hex");
-  const ingest = await fetch(`${origin.url}/edge/v1/usage`, {
-    method: "POST",
-    headers: { "x-tollgate-edge-signature": `t=${t},s=${sig}`, "content-type": "application/json" },
-    body: JSON.stringify(events),
-  });
-  if (ingest.status !== 200) throw new Error(`ingest: ${ingest.status} ${await ingest.text()}`);
+  // The ledger takes at most 1,000 events per batch.
+  for (let at = 0; at < events.length; at += 1000) {
+    const t = Math.floor(Date.now() / 1000);
+    const sig = createHmac("sha256", origin.edgeSecret).update(`${t}\nPOST\n/edge/v1/usage`).digest("hex");
+    const ingest = await fetch(`${origin.url}/edge/v1/usage`, {
+      method: "POST",
+      headers: { "x-tollgate-edge-signature": `t=${t},s=${sig}`, "content-type": "application/json" },
+      body: JSON.stringify(events.slice(at, at + 1000)),
+    });
+    if (ingest.status !== 200) throw new Error(`ingest: ${ingest.status} ${await ingest.text()}`);
+  }
 
   const pages = [
     ["catalog", "/portal/apis"],
