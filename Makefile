@@ -26,7 +26,7 @@ tools:
 edge: tools
 	@scripts/build-edge.sh
 
-origin:
+origin: tools
 	$(CARGO) build -p tollgate-origin --bin tollgate
 
 dev: tools edge origin

@@ -1,6 +1,8 @@
 // The developer portal in headless Chromium (Debian `chromium`, driven by playwright-core):
 // a new developer signs up, subscribes to the demo API's free plan, creates a key and calls
-// the API through the edge from the try-it console — timed, with user actions counted.
+// the API through the edge from the try-it console — timed, with user actions counted —,
+// sees the call in the usage chart (edge → usage queue → origin ledger) and calls the API
+// again from the interactive reference (Swagger UI, through the portal's proxy).
 // Then hostile inputs: forged or missing CSRF tokens, script in a name, wrong passwords and
 // the log-in throttle. Screenshots land in tests/e2e/artifacts/ (gitignored).
 import { test, before, after } from "node:test";
@@ -38,7 +40,7 @@ before(async () => {
   });
   assert.equal(res.status, 201, await res.text());
   await ok(await origin.admin("POST", `/admin/v1/apis/${apiId}/versions/1.0.0/publish`, {}), 200);
-  await ok(await origin.admin("POST", "/admin/v1/plans", { name: "Free", type: "free", rate_limit: { requests: 100, per_seconds: 60 } }), 201);
+  await ok(await origin.admin("POST", "/admin/v1/plans", { name: "Free", type: "free", rate_limit: { requests: 100, per_seconds: 60 }, quota: { requests: 1000, period: "month" } }), 201);
   // An API nobody published stays out of the catalog.
   await ok(await origin.admin("POST", "/admin/v1/apis", { name: "Secret draft", base_path: "/hidden", upstream_url: upstream.url }), 201);
   // Wait until the edge routes the API (401: it knows the route and wants a key).
@@ -94,6 +96,48 @@ test("a new developer goes from sign-up to a successful call through the edge in
   console.log(`# sign-up → first successful call: ${seconds.toFixed(2)} s, ${actions} user actions (plus 3 fields typed)`);
   assert.ok(actions <= 6, `${actions} actions`);
   assert.ok(seconds < 60, `${seconds} s`);
+  // The call reaches the usage ledger through the edge's usage queue and shows in the chart.
+  const cspErrors = [];
+  page.on("console", (m) => /Content Security Policy|Refused to/.test(m.text()) && cspErrors.push(m.text()));
+  let drawn = 0;
+  const usageDeadline = Date.now() + 30000;
+  while (Date.now() < usageDeadline) {
+    await page.goto(`${origin.url}/portal/usage`);
+    await page.waitForSelector("#usage-charts[data-loaded=true]");
+    drawn = Number(await page.getAttribute(".chart[data-granularity=hour][data-by=apis]", "data-total"));
+    if (drawn > 0) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(drawn >= 1, "the try-it call is in the hourly chart");
+  assert.ok((await page.$$(".chart .uplot")).length === 4, "four uPlot charts");
+  assert.ok(Number(await page.getAttribute("progress", "value")) >= 1, "the quota bar counts it");
+  await shot(page, "7-usage");
+  // The version page has snippets; the reference (Swagger UI) calls the edge with the key.
+  await page.goto(`${origin.url}/portal/apis/${apiId}/versions/1.0.0`);
+  assert.match(await page.textContent("main"), /Bearer YOUR_API_KEY/);
+  await shot(page, "8-version");
+  await page.click("text=Interactive reference");
+  await page.waitForSelector(".swagger-ui .opblock");
+  await page.click(".swagger-ui .auth-wrapper .authorize");
+  await page.fill(".swagger-ui .modal-ux input[type=text]", key);
+  await page.click(".swagger-ui .modal-ux .auth-btn-wrapper .authorize");
+  await page.click(".swagger-ui .modal-ux .btn-done");
+  await page.click(".swagger-ui .opblock-get .opblock-summary");
+  await page.click(".swagger-ui .try-out__btn");
+  await page.click(".swagger-ui .execute");
+  await page.waitForSelector(".swagger-ui .live-responses-table tbody .response-col_status");
+  await shot(page, "9-reference");
+  assert.equal((await page.textContent(".swagger-ui .live-responses-table tbody .response-col_status")).trim(), "200");
+  assert.deepEqual(cspErrors, [], "nothing is refused by the CSP");
+  // This month's invoice (a draft from the free plan), with its explained lines.
+  const subs = await ok(await origin.admin("GET", "/admin/v1/subscriptions"), 200);
+  const month = new Date().toISOString().slice(0, 8) + "01T00:00:00Z";
+  const invoice = await ok(await origin.admin("POST", "/admin/v1/invoices/generate", { consumer_id: subs[0].consumer_id, period_start: month }), 200);
+  await page.goto(`${origin.url}/portal/invoices`);
+  await page.click(`text=${invoice.id}`);
+  await page.waitForURL(`**/portal/invoices/${invoice.id}`);
+  await shot(page, "10-invoice");
+  assert.match(await page.textContent("main"), /Total/);
   // The key is shown once: the keys page shows only its prefix.
   await page.goto(`${origin.url}/portal/keys`);
   const listing = await page.textContent("main");

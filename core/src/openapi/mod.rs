@@ -6,6 +6,7 @@
 pub mod load;
 pub mod operations;
 pub mod pointer;
+pub mod served;
 pub mod validate;
 pub mod yaml;
 

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod event;
 pub mod meters;
 pub mod rollup;
+pub mod series;
 pub mod time;
 
 pub use event::{billable, validate, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};

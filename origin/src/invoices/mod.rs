@@ -6,6 +6,6 @@
 mod generate;
 pub mod handlers;
 pub mod history;
-mod html;
+pub mod html;
 pub mod pricing;
 pub mod store;

@@ -6,6 +6,7 @@ use super::accounts::page;
 use super::catalog::{actor_for, published_api, ApiCard};
 use super::pages::{render, Chrome, PortalError};
 use super::session;
+use super::versions::{key_snippets, OperationView};
 use super::PortalSettings;
 use crate::admin::keys::{create_key as issue, revoke_key as revoke, CreateKey};
 use crate::clock::{format_rfc3339, now_ms};
@@ -37,6 +38,10 @@ pub struct KeyLine {
     pub status: String,
     pub created_at: String,
     pub last_used_at: String,
+    /// When an expiring key (a rotated one in its overlap) stops working.
+    pub expires_at: Option<String>,
+    /// Active and not expired: it can be rotated.
+    pub rotatable: bool,
 }
 
 #[derive(Template)]
@@ -48,15 +53,20 @@ struct KeysPage {
     keys: Vec<KeyLine>,
 }
 
+/// The page that shows a new key once (after create or rotate), with the try-it form and
+/// code snippets filled in with it.
 #[derive(Template)]
 #[template(path = "key_created.html")]
-struct KeyCreatedPage {
-    chrome: Chrome,
-    api: ApiCard,
-    key: String,
-    edge_url: String,
-    try_key: String,
-    try_path: String,
+pub(super) struct KeyCreatedPage {
+    pub chrome: Chrome,
+    pub api: ApiCard,
+    /// The newest version's operations with snippets carrying the new key.
+    pub operations: Vec<OperationView>,
+    pub key: String,
+    pub notice: Option<String>,
+    pub edge_url: String,
+    pub try_key: String,
+    pub try_path: String,
 }
 
 /// `GET /portal/keys`.
@@ -104,8 +114,17 @@ pub async fn keys_page(
             }
         })
         .collect();
-    let rows: Vec<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT k.id, k.display_prefix, a.name, k.status, k.created_at, k.last_used_at FROM keys k \
+    type KeyRow = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<KeyRow> = sqlx::query_as(
+        "SELECT k.id, k.display_prefix, a.name, k.status, k.created_at, k.last_used_at, k.expires_at FROM keys k \
          JOIN apis a ON a.id = k.api_id WHERE k.consumer_id = $1 ORDER BY k.created_at DESC, k.id",
     )
     .bind(&user.consumer_id)
@@ -113,13 +132,22 @@ pub async fn keys_page(
     .await?;
     let keys = rows
         .into_iter()
-        .map(|(id, prefix, api_name, status, created, last)| KeyLine {
-            id,
-            prefix,
-            api_name,
-            status,
-            created_at: format_rfc3339(created),
-            last_used_at: last.map(format_rfc3339).unwrap_or_else(|| "never".into()),
+        .map(|(id, prefix, api_name, status, created, last, expires)| {
+            let expired = expires.is_some_and(|e| e <= now);
+            KeyLine {
+                id,
+                prefix,
+                api_name,
+                rotatable: status == "active" && !expired,
+                status: if status == "active" && expired {
+                    "expired".into()
+                } else {
+                    status
+                },
+                created_at: format_rfc3339(created),
+                last_used_at: last.map(format_rfc3339).unwrap_or_else(|| "never".into()),
+                expires_at: expires.map(format_rfc3339),
+            }
         })
         .collect();
     let html = render(&KeysPage {
@@ -160,10 +188,13 @@ pub async fn create_key(
     let (_, axum::Json(issued)) =
         issue(State(state.clone()), Extension(actor_for(user)), Json(body)).await?;
     let api = published_api(&state.db, &api_id).await?;
+    let operations = key_snippets(&state.db, &api, &settings.edge_url, &issued.key).await?;
     let html = render(&KeyCreatedPage {
         chrome: session.chrome(),
         api,
+        operations,
         key: issued.key.clone(),
+        notice: None,
         edge_url: settings.edge_url.clone(),
         try_key: issued.key,
         try_path: "/".into(),

@@ -11,16 +11,21 @@ pub(crate) mod accounts;
 mod assets;
 mod catalog;
 mod events;
+mod invoices;
+mod key_rotation;
 mod keys;
 mod oidc;
 mod oidc_link;
 mod oidc_provider;
 pub(crate) mod pages;
 mod recovery;
+mod reference;
 pub(crate) mod session;
 mod tokens;
 mod try_it;
+mod usage;
 mod verification;
+mod versions;
 
 use crate::config::DEFAULT_ADDR;
 use crate::mail::Mailer;
@@ -29,7 +34,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn, Next};
 use axum::response::{Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,10 +117,33 @@ pub fn router() -> Router<AppState> {
         .route("/portal/apis", get(catalog::catalog_page))
         .route("/portal/apis/{id}", get(catalog::api_page))
         .route("/portal/apis/{id}/subscribe", post(catalog::subscribe))
+        .route(
+            "/portal/apis/{id}/versions/{version}",
+            get(versions::version_page),
+        )
+        .route(
+            "/portal/apis/{id}/versions/{version}/openapi.json",
+            get(versions::openapi_download),
+        )
+        .route(
+            "/portal/apis/{id}/versions/{version}/postman.json",
+            get(versions::postman_download),
+        )
+        .route(
+            "/portal/apis/{id}/versions/{version}/reference",
+            get(reference::reference_page),
+        )
+        .route("/portal/apis/{id}/proxy/{*path}", any(reference::proxy))
         .route("/portal/keys", get(keys::keys_page).post(keys::create_key))
         .route("/portal/keys/{id}/revoke", post(keys::revoke_key))
         .route("/portal/events", get(events::events_page))
+        .route("/portal/keys/{id}/rotate", post(key_rotation::rotate_key))
         .route("/portal/try", post(try_it::try_call))
+        .route("/portal/usage", get(usage::usage_page))
+        .route("/portal/usage.json", get(usage::usage_json))
+        .route("/portal/invoices", get(invoices::invoices_page))
+        .route("/portal/invoices/{id}", get(invoices::invoice_page))
+        .route("/portal/invoices/{id}/print", get(invoices::invoice_print))
         .route("/portal/static/{file}", get(assets::asset))
         .layer(Extension(settings))
         .layer(from_fn(security_headers))
@@ -132,10 +160,13 @@ connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A page may set its own policy (the printable invoice: no script at all, inline styles).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -13,6 +13,7 @@ mod certificates;
 mod console;
 mod consumers;
 mod demo_upstream;
+mod devportal;
 mod edge;
 mod gitops;
 mod invoices;
