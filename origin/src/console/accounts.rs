@@ -21,8 +21,7 @@ use axum::{Extension, Form};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tollgate_core::portal_account::{
-    check_login, check_sign_up, normalise_email, LoginVerdict, MAX_PASSWORD_BYTES,
-    THROTTLE_WINDOW_MS,
+    check_sign_up, normalise_email, LoginVerdict, MAX_PASSWORD_BYTES,
 };
 use tollgate_core::rbac::Role;
 
@@ -103,16 +102,9 @@ pub async fn log_in(
             },
         )
     };
-    let failures: Vec<(i64,)> = sqlx::query_as(
-        "SELECT at_ms FROM portal_login_failures WHERE email = $1 AND client_ip = $2 AND at_ms > $3",
-    )
-    .bind(&email)
-    .bind(&ip)
-    .bind(now - THROTTLE_WINDOW_MS)
-    .fetch_all(&state.db)
-    .await?;
-    let times: Vec<i64> = failures.into_iter().map(|(t,)| t).collect();
-    if let LoginVerdict::Throttled { retry_after_secs } = check_login(&times, now) {
+    if let LoginVerdict::Throttled { retry_after_secs } =
+        crate::portal::accounts::login_verdict(&state.db, &email, &ip, now).await?
+    {
         let minutes = retry_after_secs.div_ceil(60);
         let mut response = again(
             StatusCode::TOO_MANY_REQUESTS,

@@ -273,16 +273,9 @@ pub async fn log_in(
         })?;
         Ok(page(status, None, html))
     };
-    let failures: Vec<(i64,)> = sqlx::query_as(
-        "SELECT at_ms FROM portal_login_failures WHERE email = $1 AND client_ip = $2 AND at_ms > $3",
-    )
-    .bind(&email)
-    .bind(&ip)
-    .bind(now - tollgate_core::portal_account::THROTTLE_WINDOW_MS)
-    .fetch_all(&state.db)
-    .await?;
-    let times: Vec<i64> = failures.into_iter().map(|(t,)| t).collect();
-    if let LoginVerdict::Throttled { retry_after_secs } = check_login(&times, now) {
+    if let LoginVerdict::Throttled { retry_after_secs } =
+        login_verdict(&state.db, &email, &ip, now).await?
+    {
         let minutes = retry_after_secs.div_ceil(60);
         let mut response = again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -340,6 +333,26 @@ pub async fn log_in(
         Some(cookie),
         Redirect::to("/portal/apis"),
     ))
+}
+
+/// Whether `email` may try to log in from `ip` now, from its recent failures (the portal
+/// and the console share the throttle and its table).
+pub(crate) async fn login_verdict(
+    db: &crate::db::Db,
+    email: &str,
+    ip: &str,
+    now: i64,
+) -> Result<LoginVerdict, sqlx::Error> {
+    let failures: Vec<(i64,)> = sqlx::query_as(
+        "SELECT at_ms FROM portal_login_failures WHERE email = $1 AND client_ip = $2 AND at_ms > $3",
+    )
+    .bind(email)
+    .bind(ip)
+    .bind(now - tollgate_core::portal_account::THROTTLE_WINDOW_MS)
+    .fetch_all(db)
+    .await?;
+    let times: Vec<i64> = failures.into_iter().map(|(t,)| t).collect();
+    Ok(check_login(&times, now))
 }
 
 /// `POST /portal/logout`.
