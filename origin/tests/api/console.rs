@@ -134,6 +134,16 @@ async fn execute(app: &TestApp, sql: &str) {
     db.close().await;
 }
 
+/// The config version the edge polls for.
+async fn config_version(app: &TestApp) -> u64 {
+    let db = tollgate_origin::db::connect(&app.database_url)
+        .await
+        .unwrap();
+    let version = tollgate_origin::config_version::current(&db).await.unwrap();
+    db.close().await;
+    version
+}
+
 fn today_ms() -> i64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -671,6 +681,7 @@ async fn an_operator_creates_consumers_and_plans_and_retires_a_version(app: Test
     // A plan with a rate limit and a quota.
     let (_, html) = b.get("/console/plans").await;
     assert!(html.contains("id=\"create-plan\""));
+    let before = config_version(&app).await;
     let res = b
         .post(
             "/console/plans",
@@ -685,6 +696,10 @@ async fn an_operator_creates_consumers_and_plans_and_retires_a_version(app: Test
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        config_version(&app).await > before,
+        "the edge learns of the plan"
+    );
     let (_, plans) = app.get("/admin/v1/plans").await;
     let plan = &plans[0];
     assert_eq!(plan["name"], evil);
@@ -756,8 +771,13 @@ async fn an_operator_creates_consumers_and_plans_and_retires_a_version(app: Test
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("id=\"form-error\""));
     b.get(&page).await;
+    let before = config_version(&app).await;
     let res = b.post(&format!("{page}/versions/1.0.0/retire"), &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        config_version(&app).await > before,
+        "the edge learns of the retirement"
+    );
     assert_eq!(
         res.headers()["location"],
         format!("{page}#v-1.0.0").as_str()
