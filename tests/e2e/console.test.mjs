@@ -2,7 +2,8 @@
 // the first operator is made with `tollgate operator create`, logs in, uploads an OpenAPI
 // document as version 2.0.0 of a live API, publishes it and deprecates 1.0.0 with a sunset
 // date — all with plain forms (JavaScript is off). Then the edge answers v1 calls with
-// Deprecation/Sunset/Link and the developer catalog shows 1.0.0 as deprecated.
+// Deprecation/Sunset/Link and the developer catalog shows 1.0.0 as deprecated. Next the
+// operator creates a consumer and a plan and retires 1.0.0, after which the edge answers 410.
 // Screenshots land in tests/e2e/artifacts/ (gitignored).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -118,6 +119,45 @@ test("an operator publishes a new version and deprecates the old one, without Ja
   const catalog = await (await fetch(`${origin.url}/portal/apis/${apiId}`)).text();
   assert.match(catalog, /1\.0\.0[\s\S]*deprecated/);
   assert.match(catalog, /2\.0\.0[\s\S]*published/);
+});
+
+test("an operator creates a consumer and a plan and retires the deprecated version", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${origin.url}/console/login`);
+  await page.fill("#email", "olga@example.com");
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/console$/), page.click("button[type=submit]")]);
+  await Promise.all([page.waitForURL(/\/console\/consumers$/), page.click("nav >> text=Consumers")]);
+  await page.fill("#name", "Acme <app>");
+  await page.fill("#email", "dev@acme.example");
+  await Promise.all([page.waitForURL(/\/console\/consumers\/con_\w+$/), page.click("text=Create consumer")]);
+  await page.goto(`${origin.url}/console/consumers`);
+  assert.match(await page.textContent("#consumers"), /Acme <app>/, "the name is shown as text");
+  await Promise.all([page.waitForURL(/\/console\/plans$/), page.click("nav >> text=Plans")]);
+  await page.fill("#name", "Gold");
+  await page.fill("#rate_requests", "ten");
+  await page.fill("#rate_seconds", "60");
+  await Promise.all([page.waitForLoadState("load"), page.click("text=Create plan")]);
+  assert.match(await page.textContent("#form-error"), /whole number/);
+  assert.equal(await page.inputValue("#rate_requests"), "ten", "the form keeps what was typed");
+  await page.fill("#rate_requests", "10");
+  await page.fill("#quota_requests", "1000");
+  await page.selectOption("#quota_period", "day");
+  await Promise.all([page.waitForURL(/\/console\/plans#plan_\w+$/), page.click("text=Create plan")]);
+  assert.match(await page.textContent("#plans"), /Gold[\s\S]*10 per 60 s[\s\S]*1000 per day/);
+  await shot(page, "5-plans");
+  await page.goto(`${origin.url}/console/apis/${apiId}`);
+  assert.equal(await page.locator("text=Retire 2.0.0").count(), 0, "only deprecated versions retire");
+  await Promise.all([page.waitForLoadState("load"), page.click("text=Retire 1.0.0")]);
+  assert.equal((await page.textContent("#v-1\\.0\\.0 .status")).trim(), "retired");
+  await shot(page, "6-retired");
+  await context.close();
+  let res;
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline && (res = await fetch(`${edge.url}/pets/v1/pets`)).status !== 410) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(res.status, 410, "the edge stops routing the retired version");
+  assert.equal((await fetch(`${edge.url}/pets/v2/pets`)).status, 200);
 });
 
 test("a forged or missing CSRF token is refused and changes nothing", async () => {

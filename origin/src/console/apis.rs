@@ -1,7 +1,7 @@
 //! APIs and their versions: list and create APIs, upload an OpenAPI document as a new
-//! draft version, publish it, deprecate the old one with a sunset date. Every change
-//! goes through the admin API's own handlers (`create_api`, `create_version`,
-//! `publish_version`, `deprecate_version`), so validation, the audit entry and the config
+//! draft version, publish it, deprecate the old one with a sunset date, retire a
+//! deprecated one. Every change goes through the admin API's own handlers (`create_api`,
+//! `create_version`, `publish_version`, `deprecate_version`, `retire_version`), so validation, the audit entry and the config
 //! version bump are exactly the admin API's; a rejected form is shown again with the
 //! reason.
 
@@ -10,7 +10,9 @@ use super::pages::{field, optional, render, see_other, Chrome, ConsoleError};
 use crate::admin::apis::{create_api, get_api, list_apis, Api, CreateApi};
 use crate::admin::fields::Table;
 use crate::admin::spec_upload::UploadQuery;
-use crate::admin::version_lifecycle::{deprecate_version, publish_version, DeprecateVersion};
+use crate::admin::version_lifecycle::{
+    deprecate_version, publish_version, retire_version, DeprecateVersion,
+};
 use crate::admin::version_store::ApiVersion;
 use crate::admin::versions::{create_version, list_api_versions};
 use crate::error::AppError;
@@ -219,6 +221,26 @@ pub async fn publish(
     let op = Operator::for_post(&state.db, &headers, &form, Permission::CatalogWrite).await?;
     op.owns(&state.db, Table::Apis, &id).await?;
     let outcome = publish_version(
+        State(state.clone()),
+        Extension(op.actor.clone()),
+        AdminPath((id.clone(), version)),
+    )
+    .await
+    .map(|axum::Json(v)| v.version);
+    after_step(&state, &op, &id, outcome, HashMap::new()).await
+}
+
+/// `POST /console/apis/{id}/versions/{version}/retire`: deprecated → retired (the edge
+/// answers 410); a step the status does not allow is the admin API's 409, shown.
+pub async fn retire(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(form): Fields,
+) -> Result<Response, ConsoleError> {
+    let op = Operator::for_post(&state.db, &headers, &form, Permission::CatalogWrite).await?;
+    op.owns(&state.db, Table::Apis, &id).await?;
+    let outcome = retire_version(
         State(state.clone()),
         Extension(op.actor.clone()),
         AdminPath((id.clone(), version)),

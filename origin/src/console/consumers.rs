@@ -1,12 +1,15 @@
-//! Consumers and their keys: list consumers, one consumer's keys (prefix and status,
-//! never the key), issue a key (shown once, in the answer) and revoke one, through the
-//! admin API's `create_key` and `revoke_key` (same checks, audit and edge behaviour).
+//! Consumers and their keys: list and create consumers, one consumer's keys (prefix and
+//! status, never the key), issue a key (shown once, in the answer) and revoke one, through
+//! the admin API's `create_consumer`, `create_key` and `revoke_key` (same checks, audit
+//! and edge behaviour).
 
 use super::apis::refused;
 use super::operator::Operator;
 use super::pages::{field, optional, render, see_other, Chrome, ConsoleError};
 use crate::admin::apis::{list_apis, Api};
-use crate::admin::consumers::{get_consumer, list_consumers, Consumer};
+use crate::admin::consumers::{
+    create_consumer, get_consumer, list_consumers, Consumer, CreateConsumer,
+};
 use crate::admin::fields::Table;
 use crate::admin::key_views::{list_keys, KeyFilter, KeySummary};
 use crate::admin::keys::{create_key, revoke_key, CreateKey};
@@ -28,6 +31,30 @@ type Fields = Form<HashMap<String, String>>;
 struct ConsumersPage {
     chrome: Chrome,
     consumers: Vec<Consumer>,
+    can_write: bool,
+    error: Option<String>,
+    form: HashMap<String, String>,
+}
+
+async fn consumers_page(
+    state: &AppState,
+    op: &Operator,
+    status: StatusCode,
+    error: Option<String>,
+    form: HashMap<String, String>,
+) -> Result<Response, ConsoleError> {
+    let axum::Json(consumers) =
+        list_consumers(State(state.clone()), Extension(op.actor.clone())).await?;
+    render(
+        status,
+        &ConsumersPage {
+            chrome: op.chrome(),
+            consumers,
+            can_write: op.may(Permission::ConsumersWrite),
+            error,
+            form,
+        },
+    )
 }
 
 /// `GET /console/consumers`.
@@ -36,15 +63,35 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let op = Operator::for_page(&state.db, &headers, Permission::ConsumersRead).await?;
-    let axum::Json(consumers) =
-        list_consumers(State(state.clone()), Extension(op.actor.clone())).await?;
-    render(
-        StatusCode::OK,
-        &ConsumersPage {
-            chrome: op.chrome(),
-            consumers,
-        },
+    consumers_page(&state, &op, StatusCode::OK, None, HashMap::new()).await
+}
+
+/// `POST /console/consumers`: a new consumer (name, email); on to its page, or the form
+/// again with the reason.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Fields,
+) -> Result<Response, ConsoleError> {
+    let op = Operator::for_post(&state.db, &headers, &form, Permission::ConsumersWrite).await?;
+    let body = CreateConsumer {
+        name: field(&form, "name").to_owned(),
+        email: field(&form, "email").trim().to_owned(),
+        team_id: None,
+    };
+    match create_consumer(
+        State(state.clone()),
+        Extension(op.actor.clone()),
+        Json(body),
     )
+    .await
+    {
+        Ok((_, axum::Json(c))) => Ok(see_other(&format!("/console/consumers/{}", c.id), None)),
+        Err(e) => {
+            let (status, detail) = refused(e)?;
+            consumers_page(&state, &op, status, Some(detail), form).await
+        }
+    }
 }
 
 #[derive(Template)]

@@ -58,8 +58,15 @@ pub fn router() -> Router<AppState> {
             "/console/apis/{id}/versions/{version}/deprecate",
             post(apis::deprecate),
         )
-        .route("/console/plans", get(plans::list))
-        .route("/console/consumers", get(consumers::list))
+        .route(
+            "/console/apis/{id}/versions/{version}/retire",
+            post(apis::retire),
+        )
+        .route("/console/plans", get(plans::list).post(plans::create))
+        .route(
+            "/console/consumers",
+            get(consumers::list).post(consumers::create),
+        )
         .route("/console/consumers/{id}", get(consumers::show))
         .route("/console/consumers/{id}/keys", post(consumers::issue))
         .route("/console/keys/{id}/revoke", post(consumers::revoke))

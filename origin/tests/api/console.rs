@@ -3,6 +3,7 @@
 //! through the admin logic (audited as `console:<user id>`); a viewer gets 403 on a
 //! change and 404 on another organisation's API; CSRF is required on every form; hostile
 //! strings come back escaped; careless input is a page with a reason, never a 500.
+//! Consumers and plans are created and versions retired from the console the same way.
 
 use crate::helpers::TestApp;
 use crate::tenancy::org;
@@ -131,6 +132,16 @@ async fn execute(app: &TestApp, sql: &str) {
         .unwrap();
     sqlx::query(sql).execute(&db).await.unwrap();
     db.close().await;
+}
+
+/// The config version the edge polls for.
+async fn config_version(app: &TestApp) -> u64 {
+    let db = tollgate_origin::db::connect(&app.database_url)
+        .await
+        .unwrap();
+    let version = tollgate_origin::config_version::current(&db).await.unwrap();
+    db.close().await;
+    version
 }
 
 fn today_ms() -> i64 {
@@ -578,7 +589,333 @@ async fn hostile_strings_are_escaped_and_careless_input_is_explained(app: TestAp
     assert!(html.contains("platform operator") && html.contains("/evil"));
 }
 
+/// An API with version 1.0.0 deprecated and 2.0.0 published, made with the admin API.
+async fn api_with_a_deprecated_version(app: &TestApp, org: Option<&str>) -> String {
+    let send = |method, path: String| {
+        let req = app.admin(method, &path);
+        match org {
+            Some(o) => req.header("x-tollgate-org", o),
+            None => req,
+        }
+    };
+    let res = send(Method::POST, "/admin/v1/apis".into())
+        .json(&json!({"name": "Old", "base_path": "/old", "upstream_url": "http://127.0.0.1:9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let api: Value = res.json().await.unwrap();
+    let id = api["id"].as_str().unwrap().to_owned();
+    for v in ["1.0.0", "2.0.0"] {
+        let res = send(Method::POST, format!("/admin/v1/apis/{id}/versions"))
+            .header("content-type", "application/yaml")
+            .body(petstore(v))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{v}");
+        let res = send(
+            Method::POST,
+            format!("/admin/v1/apis/{id}/versions/{v}/publish"),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{v}");
+    }
+    let res = send(
+        Method::POST,
+        format!("/admin/v1/apis/{id}/versions/1.0.0/deprecate"),
+    )
+    .json(&json!({"sunset": "2099-01-31", "migration_url": "https://docs.example.com/v2"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    id
+}
+
+async fn an_operator_creates_consumers_and_plans_and_retires_a_version(app: TestApp) {
+    let user = operator(&app, "ops@example.com", Grant::Platform).await;
+    let mut b = Browser::log_in(&app, "ops@example.com").await;
+    let evil = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>";
+    // A consumer: on to its page, listed, escaped.
+    let (status, html) = b.get("/console/consumers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"create-consumer\""), "{html}");
+    let res = b
+        .post(
+            "/console/consumers",
+            &[("name", evil), ("email", " dev@acme.example ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(page.starts_with("/console/consumers/con_"), "{page}");
+    let (_, consumers) = app.get("/admin/v1/consumers").await;
+    assert_eq!(consumers[0]["name"], evil);
+    assert_eq!(consumers[0]["email"], "dev@acme.example");
+    for at in ["/console/consumers", page.as_str()] {
+        let (status, html) = b.get(at).await;
+        assert_eq!(status, StatusCode::OK, "{at}");
+        assert!(!html.contains("<script>") && !html.contains("<img"), "{at}");
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+    }
+    // A refused consumer: the form again with the admin API's reason and the text typed.
+    b.get("/console/consumers").await;
+    let res = b
+        .post(
+            "/console/consumers",
+            &[("name", evil), ("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("id=\"form-error\"") && html.contains("email"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"not-an-email\"") && !html.contains("<script>"));
+    let (_, consumers) = app.get("/admin/v1/consumers").await;
+    assert_eq!(consumers.as_array().unwrap().len(), 1);
+    // A plan with a rate limit and a quota.
+    let (_, html) = b.get("/console/plans").await;
+    assert!(html.contains("id=\"create-plan\""));
+    let before = config_version(&app).await;
+    let res = b
+        .post(
+            "/console/plans",
+            &[
+                ("name", evil),
+                ("type", "free"),
+                ("rate_requests", "10"),
+                ("rate_seconds", "60"),
+                ("quota_requests", "1000"),
+                ("quota_period", "day"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        config_version(&app).await > before,
+        "the edge learns of the plan"
+    );
+    let (_, plans) = app.get("/admin/v1/plans").await;
+    let plan = &plans[0];
+    assert_eq!(plan["name"], evil);
+    assert_eq!(plan["type"], "free");
+    assert_eq!(plan["rate_limit"]["requests"], 10);
+    assert_eq!(plan["rate_limit"]["per_seconds"], 60);
+    assert_eq!(plan["quota"]["requests"], 1000);
+    assert_eq!(plan["quota"]["period"], "day");
+    let (_, html) = b.get("/console/plans").await;
+    assert!(
+        html.contains("10 per 60 s") && html.contains("1000 per day"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>") && !html.contains("<img"));
+    // A plan with no limits at all is the admin API's default.
+    let res = b.post("/console/plans", &[("name", "Open")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Bad numbers and names: the form again with the reason, nothing created.
+    for (form, reason) in [
+        (
+            vec![("rate_requests", "ten"), ("rate_seconds", "60")],
+            "whole number",
+        ),
+        (
+            vec![("rate_requests", "-5"), ("rate_seconds", "60")],
+            "whole number",
+        ),
+        (
+            vec![
+                ("rate_requests", "99999999999999999999999"),
+                ("rate_seconds", "60"),
+            ],
+            "whole number",
+        ),
+        (vec![("rate_requests", "10")], "period"),
+        (
+            vec![("rate_requests", "0"), ("rate_seconds", "60")],
+            "rate_limit",
+        ),
+        (
+            vec![("quota_requests", "5"), ("quota_period", "fortnight")],
+            "hour, day or month",
+        ),
+        (vec![("type", "paid")], "price"),
+    ] {
+        b.get("/console/plans").await;
+        let mut fields = vec![("name", "Bad")];
+        fields.extend(form.iter().copied());
+        let res = b.post("/console/plans", &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        let html = res.text().await.unwrap();
+        let error = &html[html.find("id=\"form-error\"").expect("a reason")..];
+        let error = &error[..error.find("</p>").unwrap()];
+        assert!(error.contains(reason), "{form:?}: {error}");
+    }
+    let res = b.post("/console/plans", &[("name", "")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, plans) = app.get("/admin/v1/plans").await;
+    assert_eq!(plans.as_array().unwrap().len(), 2, "{plans}");
+    // Retire: offered on the deprecated version only; a published one is the admin API's 409.
+    let api = api_with_a_deprecated_version(&app, None).await;
+    let page = format!("/console/apis/{api}");
+    let (_, html) = b.get(&page).await;
+    assert!(
+        html.contains("Retire 1.0.0") && !html.contains("Retire 2.0.0"),
+        "{html}"
+    );
+    let res = b.post(&format!("{page}/versions/2.0.0/retire"), &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("id=\"form-error\""));
+    b.get(&page).await;
+    let before = config_version(&app).await;
+    let res = b.post(&format!("{page}/versions/1.0.0/retire"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        config_version(&app).await > before,
+        "the edge learns of the retirement"
+    );
+    assert_eq!(
+        res.headers()["location"],
+        format!("{page}#v-1.0.0").as_str()
+    );
+    let all = versions(&app, &api).await;
+    assert_eq!(all[0]["status"], "retired");
+    assert_eq!(all[1]["status"], "published");
+    b.get(&page).await;
+    let res = b.post(&format!("{page}/versions/1.0.0/retire"), &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "retired once");
+    let res = b.post(&format!("{page}/versions/9.9.9/retire"), &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // All of it audited as the console operator, through the admin logic.
+    let (_, audit) = app.get("/admin/v1/audit").await;
+    let me = format!("console:{user}");
+    for action in ["consumer.create", "plan.create", "version.retire"] {
+        assert!(
+            audit["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == action && e["actor"] == me.as_str()),
+            "{action} by {me} in {audit}"
+        );
+    }
+}
+
+async fn write_forms_need_the_role_and_the_csrf_token(app: TestApp) {
+    let mine = org(&app, "Mine").await;
+    let api = api_with_a_deprecated_version(&app, Some(&mine)).await;
+    let grant = |role| Grant::Org {
+        org_id: mine.clone(),
+        role,
+    };
+    operator(&app, "viewer@example.com", grant(Role::Viewer)).await;
+    let mut b = Browser::log_in(&app, "viewer@example.com").await;
+    for page in ["/console/consumers", "/console/plans"] {
+        let (status, html) = b.get(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            !html.contains("id=\"create-"),
+            "{page}: no form for a viewer"
+        );
+    }
+    let (_, html) = b.get(&format!("/console/apis/{api}")).await;
+    assert!(!html.contains("Retire 1.0.0"));
+    let plan = [
+        ("name", "Sneaky"),
+        ("rate_requests", "1"),
+        ("rate_seconds", "1"),
+    ];
+    for (path, form) in [
+        (
+            "/console/consumers".to_owned(),
+            &[("name", "Sneaky"), ("email", "s@example.com")][..],
+        ),
+        ("/console/plans".to_owned(), &plan[..]),
+        (
+            format!("/console/apis/{api}/versions/1.0.0/retire"),
+            &[][..],
+        ),
+    ] {
+        let res = b.post(&path, form).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(res.text().await.unwrap().contains("viewer"), "{path}");
+    }
+    // A billing member may make plans but not consumers.
+    operator(&app, "billing@example.com", grant(Role::Billing)).await;
+    let mut b = Browser::log_in(&app, "billing@example.com").await;
+    let (_, html) = b.get("/console/consumers").await;
+    assert!(!html.contains("id=\"create-consumer\""));
+    let res = b
+        .post(
+            "/console/consumers",
+            &[("name", "Sneaky"), ("email", "s@example.com")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Without the session's token, nothing happens even for the organisation's admin.
+    operator(&app, "admin@example.com", grant(Role::Admin)).await;
+    let mut b = Browser::log_in(&app, "admin@example.com").await;
+    b.get("/console/plans").await;
+    for token in [None, Some("0".repeat(64))] {
+        let with = |form: &[(&'static str, &'static str)]| {
+            let mut fields: Vec<(&str, String)> =
+                form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+            if let Some(t) = &token {
+                fields.push(("csrf", t.clone()));
+            }
+            fields
+        };
+        for (path, fields) in [
+            (
+                "/console/consumers".to_owned(),
+                with(&[("name", "Sneaky"), ("email", "s@example.com")]),
+            ),
+            ("/console/plans".to_owned(), with(&plan)),
+            (
+                format!("/console/apis/{api}/versions/1.0.0/retire"),
+                with(&[]),
+            ),
+        ] {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = b.post_raw(&path, &fields).await;
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path} {token:?}");
+        }
+    }
+    let scoped = |path: &str| {
+        app.admin(Method::GET, path)
+            .header("x-tollgate-org", mine.as_str())
+    };
+    for path in ["/admin/v1/consumers", "/admin/v1/plans"] {
+        let got: Value = scoped(path).send().await.unwrap().json().await.unwrap();
+        assert_eq!(got.as_array().unwrap().len(), 0, "nothing created: {path}");
+    }
+    assert_eq!(versions(&app, &api).await[0]["status"], "deprecated");
+    // With it, the admin creates in the organisation.
+    b.get("/console/consumers").await;
+    let res = b
+        .post(
+            "/console/consumers",
+            &[("name", "Acme app"), ("email", "a@example.com")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let got: Value = scoped("/admin/v1/consumers")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got[0]["name"], "Acme app");
+}
+
 crate::both_databases!(
+    an_operator_creates_consumers_and_plans_and_retires_a_version,
+    write_forms_need_the_role_and_the_csrf_token,
     an_operator_publishes_a_new_version_and_deprecates_the_old_one,
     a_viewer_reads_but_cannot_publish_and_other_orgs_are_not_found,
     forms_need_the_session_csrf_token_and_pages_a_session,
