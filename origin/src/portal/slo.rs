@@ -11,15 +11,19 @@ use tollgate_core::usage::rollup::{bucket_start, Granularity};
 pub const OBJECTIVE_VAR: &str = "TOLLGATE_SLO_AVAILABILITY";
 
 /// The objective from `value` (unset or blank: the default); an invalid value is logged
-/// as a start-up warning naming the variable, and the default is used.
+/// as a start-up warning naming the variable (once: the portal and the console both read
+/// the settings), and the default is used.
 pub fn objective_from(value: Option<&str>) -> Objective {
+    static WARNED: std::sync::Once = std::sync::Once::new();
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Objective::default(),
         Some(v) => Objective::parse(v).unwrap_or_else(|why| {
-            tracing::warn!(
-                "{OBJECTIVE_VAR}: {why}; using the default objective {}",
-                Objective::default().text()
-            );
+            WARNED.call_once(|| {
+                tracing::warn!(
+                    "{OBJECTIVE_VAR}: {why}; using the default objective {}",
+                    Objective::default().text()
+                )
+            });
             Objective::default()
         }),
     }
