@@ -72,9 +72,10 @@ impl SloBadge {
     }
 }
 
-/// Sums of the day roll-ups per API since the first day of the window. Rows are summed
-/// here with saturating adds rather than by `SUM()`, which fails on overflow in SQLite
-/// and PostgreSQL (latency sums of hostile events can be near `i64::MAX`).
+/// Sums of the day roll-ups per API since the first day of the window. Latency is summed
+/// as a float: one hostile event can put a bucket's latency sum at `i64::MAX`, and an
+/// integer `SUM()` fails on overflow in SQLite and PostgreSQL (a 500 for the catalog);
+/// counts grow by one per event and cannot reach it.
 async fn traffic_by_api(
     db: &Db,
     now_ms: i64,
@@ -83,26 +84,33 @@ async fn traffic_by_api(
     crate::usage::fold::catch_up(db).await?;
     let day = Granularity::Day;
     let since = bucket_start(now_ms, day) - (WINDOW_DAYS - 1) * day.width_ms();
-    const SQL: &str = "SELECT api_id, requests, server_errors, latency_ms_sum FROM usage_rollups \
-         WHERE granularity = 'day' AND bucket_start >= $1";
-    let rows: Vec<(String, i64, i64, i64)> = match only {
-        None => sqlx::query_as(SQL).bind(since).fetch_all(db).await?,
-        Some(api) => {
-            sqlx::query_as(&format!("{SQL} AND api_id = $2"))
-                .bind(since)
-                .bind(api)
-                .fetch_all(db)
-                .await?
-        }
+    let filter = if only.is_some() {
+        " AND api_id = $2"
+    } else {
+        ""
     };
-    let mut out: HashMap<String, Traffic> = HashMap::new();
-    for (api, requests, errors, latency) in rows {
-        let t = out.entry(api).or_default();
-        t.requests = t.requests.saturating_add(requests);
-        t.server_errors = t.server_errors.saturating_add(errors);
-        t.latency_ms_sum = t.latency_ms_sum.saturating_add(latency);
+    let sql = format!(
+        "SELECT api_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(server_errors) AS BIGINT), \
+         SUM(CAST(latency_ms_sum AS DOUBLE PRECISION)) FROM usage_rollups \
+         WHERE granularity = 'day' AND bucket_start >= $1{filter} GROUP BY api_id"
+    );
+    let mut q = sqlx::query_as::<_, (String, i64, i64, f64)>(&sql).bind(since);
+    if let Some(api) = only {
+        q = q.bind(api);
     }
-    Ok(out)
+    Ok(q.fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|(api, requests, server_errors, latency)| {
+            let t = Traffic {
+                requests,
+                server_errors,
+                // `as` saturates (and maps NaN to 0): the mean is shown, never trusted.
+                latency_ms_sum: latency as i64,
+            };
+            (api, t)
+        })
+        .collect())
 }
 
 /// The SLO of every API with traffic; an API missing from the map had none.

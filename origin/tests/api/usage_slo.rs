@@ -115,8 +115,13 @@ async fn catalog_shows_availability_budget_and_status_from_ingested_usage(app: T
             event(format!("evt-slo-{i}"), &api, status, t)
         })
         .collect();
-    // Another API's failures do not count against this one.
+    // Another API's failures do not count against this one; nor does its absurd latency
+    // (u64::MAX ms saturates its roll-ups at i64::MAX) break the page.
     events.extend((0..50).map(|i| event(format!("evt-other-{i}"), "api_other", 500, t)));
+    let mut absurd = event("evt-other-slow".into(), "api_other", 200, t);
+    absurd["data"]["latency_ms"] = json!(u64::MAX);
+    absurd["data"]["key_id"] = json!("key_slow"); // its own roll-up row, summed with the others
+    events.push(absurd);
     ingest(&app, events).await;
     // A day older than the window with many failures is outside the 30 days.
     let old_day = (now_ms() / 86_400_000 - 40) * 86_400_000;
