@@ -34,6 +34,7 @@ pub mod rbac;
 pub mod route;
 pub mod scope;
 pub mod shed;
+pub mod slo;
 pub mod snapshot;
 pub mod snippets;
 pub mod subscription;

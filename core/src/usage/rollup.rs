@@ -1,7 +1,7 @@
 //! Aggregation rules: which minute, hour and day bucket an event counts in, whether it
 //! is too late (older than the grace window) or too far in the future to count, and the
 //! roll-up of a batch of events into per-bucket totals (count, billable count, sums and
-//! maxima, per meter sum and max), keyed by consumer, key, API and plan.
+//! maxima, server errors, per meter sum and max), keyed by consumer, key, API and plan.
 
 use super::event::{billable, ValidEvent};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,8 @@ pub struct Totals {
     pub bytes_out: i64,
     pub latency_ms_sum: i64,
     pub latency_ms_max: i64,
+    /// Requests answered with a status of 500 or more (the SLO's errors).
+    pub server_errors: i64,
     /// Per meter: (sum, max) over billable events.
     pub meters: BTreeMap<String, (i64, i64)>,
 }
@@ -100,6 +102,7 @@ impl Totals {
         self.bytes_out = self.bytes_out.saturating_add(other.bytes_out);
         self.latency_ms_sum = self.latency_ms_sum.saturating_add(other.latency_ms_sum);
         self.latency_ms_max = self.latency_ms_max.max(other.latency_ms_max);
+        self.server_errors = self.server_errors.saturating_add(other.server_errors);
         for (name, (sum, max)) in &other.meters {
             let e = self.meters.entry(name.clone()).or_insert((0, 0));
             e.0 = e.0.saturating_add(*sum);
@@ -116,6 +119,7 @@ impl Totals {
             bytes_out: clamp(s.bytes_out),
             latency_ms_sum: clamp(s.latency_ms),
             latency_ms_max: clamp(s.latency_ms),
+            server_errors: i64::from(s.status >= 500),
             meters: if is_billable {
                 s.meters
                     .iter()

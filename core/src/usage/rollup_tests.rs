@@ -79,6 +79,27 @@ fn refused_requests_count_but_are_not_billed() {
     assert_eq!(t.latency_ms_max, 2);
 }
 
+#[test]
+fn server_errors_are_statuses_of_500_and_up() {
+    let evs = [
+        event(0, 0, 499, "k", 0),
+        event(1, 10, 500, "k", 0),
+        event(2, 20, 503, "k", 0),
+        event(3, 30, 200, "k", 0),
+    ];
+    let r = rollup(&evs);
+    for g in Granularity::ALL {
+        let t = r.iter().find(|(k, _)| k.granularity == g).map(|(_, t)| t);
+        assert_eq!(t.map(|t| (t.requests, t.server_errors)), Some((4, 2)));
+    }
+    let mut merged = Totals {
+        server_errors: i64::MAX - 1,
+        ..Totals::default()
+    };
+    merged.merge(&r.values().next().cloned().unwrap_or_default());
+    assert_eq!(merged.server_errors, i64::MAX, "sums saturate, never wrap");
+}
+
 proptest! {
     #[test]
     fn rollup_of_a_batch_equals_merged_rollups_of_its_parts(
@@ -98,6 +119,8 @@ proptest! {
             let billed: i64 = whole.iter().filter(|(k, _)| k.granularity == g).map(|(_, t)| t.billable).sum();
             let expected = evs.iter().filter(|e| billable(e.event.data.status)).count() as i64;
             prop_assert_eq!(billed, expected);
+            let errors: i64 = whole.iter().filter(|(k, _)| k.granularity == g).map(|(_, t)| t.server_errors).sum();
+            prop_assert_eq!(errors, evs.iter().filter(|e| e.event.data.status >= 500).count() as i64);
             prop_assert!(whole.keys().filter(|k| k.granularity == g).all(|k| k.bucket_start % g.width_ms() == 0));
         }
     }

@@ -4,6 +4,7 @@
 use super::accounts::page;
 use super::pages::{render, Chrome, PortalError};
 use super::session::{self, User};
+use super::slo::{SloBadge, SloBoard};
 use super::PortalSettings;
 use crate::admin::subscriptions::{create_subscription, CreateSubscription};
 use crate::audit::Actor;
@@ -33,6 +34,12 @@ pub struct ApiCard {
     pub name: String,
     pub base_path: String,
     pub versions: Vec<VersionBadge>,
+}
+
+/// An API in the catalog with its SLO status.
+pub struct CatalogEntry {
+    pub api: ApiCard,
+    pub slo: SloBadge,
 }
 
 /// A plan on an API's page.
@@ -195,7 +202,7 @@ async fn open_plans(
 #[template(path = "catalog.html")]
 struct CatalogPage {
     chrome: Chrome,
-    apis: Vec<ApiCard>,
+    apis: Vec<CatalogEntry>,
 }
 
 #[derive(Template)]
@@ -203,6 +210,7 @@ struct CatalogPage {
 struct ApiPage {
     chrome: Chrome,
     api: ApiCard,
+    slo: SloBadge,
     plans: Vec<PlanCard>,
     edge_url: String,
     notice: Option<String>,
@@ -217,9 +225,18 @@ pub async fn catalog_page(
     headers: HeaderMap,
 ) -> Result<Response, PortalError> {
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
+    let board = SloBoard::load(&state.db, now_ms(), settings.slo_objective, None).await?;
+    let apis = published_apis(&state.db)
+        .await?
+        .into_iter()
+        .map(|api| CatalogEntry {
+            slo: board.badge(&api.id),
+            api,
+        })
+        .collect();
     let html = render(&CatalogPage {
         chrome: session.chrome(),
-        apis: published_apis(&state.db).await?,
+        apis,
     })?;
     Ok(page(StatusCode::OK, cookie, html))
 }
@@ -234,9 +251,13 @@ pub async fn api_page(
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
     let api = published_api(&state.db, &id).await?;
     let plans = open_plans(&state.db, &id, session.user.as_ref()).await?;
+    let slo = SloBoard::load(&state.db, now_ms(), settings.slo_objective, Some(&id))
+        .await?
+        .badge(&id);
     let html = render(&ApiPage {
         chrome: session.chrome(),
         api,
+        slo,
         plans,
         edge_url: settings.edge_url.clone(),
         notice: None,

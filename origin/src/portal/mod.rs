@@ -21,6 +21,7 @@ pub(crate) mod pages;
 mod recovery;
 mod reference;
 pub(crate) mod session;
+mod slo;
 mod tokens;
 mod try_it;
 mod usage;
@@ -55,13 +56,15 @@ pub struct PortalSettings {
     pub mailer: Mailer,
     /// Single sign-on, when configured.
     pub oidc: Option<oidc::OidcSettings>,
+    /// The availability objective the catalog's SLO status is assessed against.
+    pub slo_objective: tollgate_core::slo::Objective,
     client: reqwest::Client,
 }
 
 impl PortalSettings {
     /// From `TOLLGATE_EDGE_URL`, `TOLLGATE_PUBLIC_URL` (else `http://` and
     /// `TOLLGATE_ORIGIN_ADDR`), `TOLLGATE_SMTP_URL`, `TOLLGATE_MAIL_FROM` and the
-    /// `TOLLGATE_OIDC_*` variables.
+    /// `TOLLGATE_OIDC_*` variables and `TOLLGATE_SLO_AVAILABILITY`.
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> PortalSettings {
         let var = |n: &str| var(n).filter(|v| !v.trim().is_empty());
         let edge_url = var("TOLLGATE_EDGE_URL").unwrap_or_else(|| DEFAULT_EDGE_URL.into());
@@ -82,6 +85,7 @@ impl PortalSettings {
             public_url: public_url.trim_end_matches('/').to_owned(),
             mailer,
             oidc: oidc::OidcSettings::from_lookup(var),
+            slo_objective: slo::objective_from(var(slo::OBJECTIVE_VAR).as_deref()),
             client,
         }
     }

@@ -152,16 +152,17 @@ pub async fn add_to_aggregates(
     for chunk in totals.chunks(binds.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO usage_rollups (granularity, bucket_start, consumer_id, key_id, api_id, \
-             plan_id, requests, billable, bytes_in, bytes_out, latency_ms_sum, latency_ms_max) \
-             VALUES {} ON CONFLICT (granularity, bucket_start, consumer_id, key_id, api_id, plan_id) \
+             plan_id, requests, billable, bytes_in, bytes_out, latency_ms_sum, latency_ms_max, \
+             server_errors) VALUES {} ON CONFLICT (granularity, bucket_start, consumer_id, key_id, api_id, plan_id) \
              DO UPDATE SET requests = usage_rollups.requests + excluded.requests, \
              billable = usage_rollups.billable + excluded.billable, \
              bytes_in = usage_rollups.bytes_in + excluded.bytes_in, \
              bytes_out = usage_rollups.bytes_out + excluded.bytes_out, \
              latency_ms_sum = usage_rollups.latency_ms_sum + excluded.latency_ms_sum, \
              latency_ms_max = CASE WHEN excluded.latency_ms_max > usage_rollups.latency_ms_max \
-             THEN excluded.latency_ms_max ELSE usage_rollups.latency_ms_max END",
-            binds.placeholders(chunk.len(), 12)
+             THEN excluded.latency_ms_max ELSE usage_rollups.latency_ms_max END, \
+             server_errors = usage_rollups.server_errors + excluded.server_errors",
+            binds.placeholders(chunk.len(), 13)
         );
         let mut q = sqlx::query(&sql);
         for (k, t) in chunk {
@@ -171,7 +172,8 @@ pub async fn add_to_aggregates(
                 .bind(t.bytes_in)
                 .bind(t.bytes_out)
                 .bind(t.latency_ms_sum)
-                .bind(t.latency_ms_max);
+                .bind(t.latency_ms_max)
+                .bind(t.server_errors);
         }
         q.execute(&mut **tx).await?;
     }

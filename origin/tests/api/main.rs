@@ -38,6 +38,7 @@ mod usage;
 mod usage_crash;
 mod usage_ingest;
 mod usage_meter;
+mod usage_slo;
 mod validation;
 mod versions;
 mod versions_hostile;
