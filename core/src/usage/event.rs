@@ -104,6 +104,12 @@ fn check_text(field: &str, v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Longest latency an event may report: a day (no request through the edge lasts that long).
+pub const MAX_LATENCY_MS: u64 = 86_400_000;
+/// Most bytes in or out an event may report: 1 TiB. With the latency bound, this keeps every
+/// roll-up sum far inside 64 bits (a row would need 2^23 such events to overflow).
+pub const MAX_BYTES: u64 = 1 << 40;
+
 /// Checks one event; `Err` is the reason it is refused.
 pub fn validate(event: UsageEvent) -> Result<ValidEvent, String> {
     if event.specversion != SPEC_VERSION {
@@ -133,6 +139,16 @@ pub fn validate(event: UsageEvent) -> Result<ValidEvent, String> {
     }
     if !(100..=599).contains(&d.status) {
         return Err("`data.status` must be an HTTP status (100..=599)".into());
+    }
+    if d.latency_ms > MAX_LATENCY_MS {
+        return Err(format!(
+            "`data.latency_ms` must be at most {MAX_LATENCY_MS} (a day)"
+        ));
+    }
+    if d.bytes_in > MAX_BYTES || d.bytes_out > MAX_BYTES {
+        return Err(format!(
+            "`data.bytes_in` and `data.bytes_out` must be at most {MAX_BYTES} (1 TiB)"
+        ));
     }
     if d.meters.len() > MAX_METERS {
         return Err(format!("`data.meters` has more than {MAX_METERS} meters"));
@@ -216,6 +232,15 @@ mod tests {
                 "meter `Bad`",
             ),
             (Box::new(|e| e.source = "a\nb".into()), "`source`"),
+            (
+                Box::new(|e| e.data.latency_ms = MAX_LATENCY_MS + 1),
+                "`data.latency_ms`",
+            ),
+            (Box::new(|e| e.data.bytes_in = u64::MAX), "`data.bytes_in`"),
+            (
+                Box::new(|e| e.data.bytes_out = MAX_BYTES + 1),
+                "`data.bytes_out`",
+            ),
         ];
         for (mutate, reason) in cases {
             let mut e = sample("e1", "2026-11-29T10:00:00Z");
