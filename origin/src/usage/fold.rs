@@ -21,6 +21,11 @@ const FOLD_PAUSE: Duration = Duration::from_millis(100);
 
 static WAKE: Notify = Notify::const_new();
 
+/// One fold at a time in this process, so [`catch_up`] is a barrier: it returns only after
+/// a fold that had already taken events out of `usage_pending` has committed and checked
+/// their alerts.
+static FOLDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Tells the background folder that events are pending.
 pub fn wake() {
     WAKE.notify_one();
@@ -65,15 +70,16 @@ fn sample(row: PendingRow) -> Sample {
 }
 
 fn take_sql(db: &Db) -> &'static str {
-    // A bounded DELETE … RETURNING: SQLite addresses rows by rowid, PostgreSQL by ctid
-    // (SKIP LOCKED, so two origins folding at once split the rows instead of waiting).
+    // A bounded DELETE … RETURNING: SQLite addresses rows by rowid, PostgreSQL by ctid.
+    // FOR UPDATE without SKIP LOCKED: a fold waits for another origin's fold of the same
+    // rows to commit (then finds them gone), so after a fold nothing older is in flight.
     if db.connect_options().database_url.scheme() == "sqlite" {
         "DELETE FROM usage_pending WHERE rowid IN (SELECT rowid FROM usage_pending LIMIT $1) \
          RETURNING time_ms, api_id, consumer_id, key_id, plan_id, status, bytes_in, bytes_out, \
          latency_ms, meters"
     } else {
         "DELETE FROM usage_pending WHERE ctid IN (SELECT ctid FROM usage_pending LIMIT $1 \
-         FOR UPDATE SKIP LOCKED) RETURNING time_ms, api_id, consumer_id, key_id, plan_id, \
+         FOR UPDATE) RETURNING time_ms, api_id, consumer_id, key_id, plan_id, \
          status, bytes_in, bytes_out, latency_ms, meters"
     }
 }
@@ -100,6 +106,12 @@ async fn fold_once(db: &Db) -> Result<usize, sqlx::Error> {
 
 /// Folds everything pending now; how many events it folded.
 pub async fn fold_all(db: &Db) -> Result<usize, sqlx::Error> {
+    let _turn = FOLDING.lock().await;
+    fold_pending(db).await
+}
+
+/// [`fold_all`] for a caller that holds [`FOLDING`].
+async fn fold_pending(db: &Db) -> Result<usize, sqlx::Error> {
     let mut total = 0;
     loop {
         let n = fold_once(db).await?;
@@ -110,14 +122,17 @@ pub async fn fold_all(db: &Db) -> Result<usize, sqlx::Error> {
     }
 }
 
-/// Makes the aggregates current before a read: folds pending events, if there are any
-/// (a plain read when there are none, so readers do not queue behind writers).
+/// Makes the aggregates (and the quota alerts) current before a read: waits for a fold
+/// in progress in this process to finish, alert check included, then folds what is still
+/// pending, if anything (a plain read when nothing is, so readers do not queue behind
+/// writers).
 pub async fn catch_up(db: &Db) -> Result<(), sqlx::Error> {
+    let _turn = FOLDING.lock().await;
     let pending: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM usage_pending LIMIT 1")
         .fetch_optional(db)
         .await?;
     if pending.is_some() {
-        fold_all(db).await?;
+        fold_pending(db).await?;
     }
     Ok(())
 }
