@@ -213,34 +213,50 @@ pub async fn upload(
 
 /// `POST /console/apis/{id}/versions/{version}/publish`.
 pub async fn publish(
-    State(state): State<AppState>,
-    Path((id, version)): Path<(String, String)>,
+    state: State<AppState>,
+    path: Path<(String, String)>,
     headers: HeaderMap,
-    Form(form): Fields,
+    form: Fields,
 ) -> Result<Response, ConsoleError> {
-    let op = Operator::for_post(&state.db, &headers, &form, Permission::CatalogWrite).await?;
-    op.owns(&state.db, Table::Apis, &id).await?;
-    let outcome = publish_version(
-        State(state.clone()),
-        Extension(op.actor.clone()),
-        AdminPath((id.clone(), version)),
-    )
+    version_step(state, path, headers, form, |s, a, p| {
+        publish_version(s, a, p)
+    })
     .await
-    .map(|axum::Json(v)| v.version);
-    after_step(&state, &op, &id, outcome, HashMap::new()).await
 }
 
 /// `POST /console/apis/{id}/versions/{version}/retire`: deprecated → retired (the edge
 /// answers 410); a step the status does not allow is the admin API's 409, shown.
 pub async fn retire(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+    headers: HeaderMap,
+    form: Fields,
+) -> Result<Response, ConsoleError> {
+    version_step(state, path, headers, form, |s, a, p| {
+        retire_version(s, a, p)
+    })
+    .await
+}
+
+/// A life-cycle step without a body (publish, retire) through the admin handler `step`.
+async fn version_step<F, Fut>(
     State(state): State<AppState>,
     Path((id, version)): Path<(String, String)>,
     headers: HeaderMap,
     Form(form): Fields,
-) -> Result<Response, ConsoleError> {
+    step: F,
+) -> Result<Response, ConsoleError>
+where
+    F: FnOnce(
+        State<AppState>,
+        Extension<crate::tenancy::Actor>,
+        AdminPath<(String, String)>,
+    ) -> Fut,
+    Fut: std::future::Future<Output = Result<axum::Json<ApiVersion>, AppError>>,
+{
     let op = Operator::for_post(&state.db, &headers, &form, Permission::CatalogWrite).await?;
     op.owns(&state.db, Table::Apis, &id).await?;
-    let outcome = retire_version(
+    let outcome = step(
         State(state.clone()),
         Extension(op.actor.clone()),
         AdminPath((id.clone(), version)),
