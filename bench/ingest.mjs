@@ -3,10 +3,11 @@
 // missing or the server is down), with batches of 100 and 1,000 events. Bodies are built
 // and signed before the clock starts; 4 batches in flight. Each event is new (unique id),
 // spread over 200 consumers × 2 keys × 3 APIs so the aggregates see real upserts.
+// Ids have the edge's shape (milliseconds in hex, then randomness: see time_ordered_id).
 // Prints two rates per row: acknowledged (every batch answered 200: the events are in the
 // ledger, durable) and folded (the aggregates' total equals the events sent: readable by
 // usage queries and invoices), and the ratio of each to the first row (SQLite, batches of 100).
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,7 +37,7 @@ function bodies(run, batch) {
       const key = n % 400;
       const consumer = `con_${key % 200}`;
       events.push({
-        specversion: "1.0", id: `bench-${run}-${n}`, source: "bench", type: "dev.tollgate.request",
+        specversion: "1.0", id: `evt_${(now + b).toString(16).padStart(12, "0")}${randomBytes(10).toString("hex")}`, source: "bench", type: "dev.tollgate.request",
         time: new Date(now - (n % 5) * 1000).toISOString(), subject: consumer,
         data: { api_id: `${run}-api-${key % 3}`, consumer_id: consumer, key_id: `key_${key}`, status: n % 10 === 0 ? 429 : 200,
                 billable: n % 10 !== 0, bytes_in: 0, bytes_out: 512, latency_ms: n % 50, meters: { tokens: n % 100 } },

@@ -88,7 +88,7 @@ impl<F: Future> Future for Scoped<F> {
 }
 
 fn event_id() -> String {
-    let mut bytes = [0u8; 16];
+    let mut bytes = [0u8; 10];
     if getrandom::getrandom(&mut bytes).is_err() {
         // No randomness: time and a counter still make ids unique within this isolate.
         thread_local!(static N: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
@@ -98,7 +98,7 @@ fn event_id() -> String {
         });
         return format!("evt_{}_{n}", now_ms());
     }
-    format!("evt_{}", hex::encode(bytes))
+    tollgate_core::usage::time_ordered_id(now_ms(), bytes)
 }
 
 fn header(resp: &Response, name: &str) -> Option<String> {

@@ -58,11 +58,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 /// apply to that upgrade), so concurrent writers (the webhook task, parallel admin calls)
 /// would see spurious 500s. PostgreSQL's row locks need no such care.
 pub async fn begin(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    if db.connect_options().database_url.scheme() == "sqlite" {
+    if is_sqlite_pool(db) {
         db.begin_with("BEGIN IMMEDIATE").await
     } else {
         db.begin().await
     }
+}
+
+/// Whether the pool is over SQLite.
+pub fn is_sqlite_pool(db: &Db) -> bool {
+    db.connect_options().database_url.scheme() == "sqlite"
 }
 
 fn is_sqlite(url: &str) -> bool {

@@ -25,6 +25,8 @@ use tracing::Level;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// The usage ledger's writer side (ingestion, folds, catch-up).
+    pub ledger: Arc<crate::usage::ledger::Ledger>,
     pub admin_token: Arc<AdminToken>,
     pub edge_secret: Arc<EdgeSecret>,
     pub master_keys: Arc<MasterKeyring>,
@@ -313,6 +315,7 @@ mod tests {
             .await
             .unwrap();
         let state = AppState {
+            ledger: crate::usage::ledger::Ledger::open(db.clone()).await.unwrap(),
             db,
             admin_token: Arc::new(AdminToken::new("admin")),
             edge_secret: Arc::new(EdgeSecret::new("edge")),

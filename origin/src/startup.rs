@@ -22,15 +22,19 @@ impl Application {
     /// Connects to and migrates the database, then binds the listen address.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let pool = db::connect(&config.database_url).await?;
+        let ledger = crate::usage::ledger::Ledger::open(pool.clone())
+            .await
+            .context("opening the usage ledger's writer connection")?;
         let state = AppState {
             db: pool.clone(),
+            ledger: ledger.clone(),
             admin_token: Arc::new(config.admin_token),
             edge_secret: Arc::new(config.edge_secret),
             master_keys: Arc::new(config.master_keys),
             payments: crate::payments::Payments::from_config(&config.payments)?,
         };
         crate::webhooks::delivery::spawn(state.clone());
-        crate::usage::fold::spawn(state.db.clone());
+        crate::usage::fold::spawn(ledger);
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("binding {} (TOLLGATE_ORIGIN_ADDR)", config.addr))?;

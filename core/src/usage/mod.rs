@@ -4,13 +4,14 @@
 //! events, the origin ingests them idempotently (by event id) and stores the roll-ups.
 
 pub mod alerts;
+pub mod cover;
 pub mod event;
 pub mod meters;
 pub mod rollup;
 pub mod series;
 pub mod time;
 
-pub use event::{billable, validate, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};
+pub use event::{billable, time_ordered_id, validate, BILLABLE_STATUSES, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};
 pub use meters::parse_meter_header;
 pub use rollup::{
     admit_time, bucket_start, rollup, rollup_samples, Granularity, RollupKey, Sample, Totals,

@@ -66,7 +66,7 @@ pub async fn get_usage(
         });
     }
     let (start, end) = calendar_month(now_ms());
-    crate::usage::fold::catch_up(&state.db).await?;
+    crate::usage::fold::catch_up(&state.ledger).await?;
     // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer on both.
     let (billable,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \

@@ -46,7 +46,7 @@ fn date_part(ms: i64, chars: std::ops::Range<usize>) -> String {
 }
 
 async fn requests_per_day(state: &AppState, op: &Operator) -> Result<Figure, ConsoleError> {
-    crate::usage::fold::catch_up(&state.db).await?;
+    crate::usage::fold::catch_up(&state.ledger).await?;
     let today = now_ms().div_euclid(DAY_MS) * DAY_MS;
     let from = today - (DAYS - 1) * DAY_MS;
     let (clause, org) = org_clause(&op.actor, "a.org_id", 2);

@@ -10,6 +10,7 @@ use crate::admin::subscription_rows::{SubscriptionRow, SELECT_SUBSCRIPTIONS};
 use crate::error::AppError;
 use sqlx::AnyConnection;
 use tollgate_core::rating::{rate, Coverage, Period};
+use tollgate_core::usage::cover::cover;
 
 /// A rated line with where it came from.
 pub struct RatedLine {
@@ -70,56 +71,33 @@ async fn usage_in(
     api_id: &str,
     (from, to): (i64, i64),
 ) -> Result<u64, AppError> {
-    const HOUR: i64 = 3_600_000;
-    if from >= to {
-        return Ok(0);
+    // Whole hours and minutes from the roll-ups; the edges under a minute (a subscription
+    // starting or a plan changing mid-minute) from the ledger itself, so no call is
+    // dropped or counted in two segments.
+    let mut total: i64 = 0;
+    for piece in cover(from, to) {
+        let sql = match piece.granularity {
+            // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer.
+            Some(g) => format!(
+                "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
+                 WHERE granularity = '{}' AND consumer_id = $1 AND api_id = $2 \
+                 AND bucket_start >= $3 AND bucket_start < $4",
+                g.as_str()
+            ),
+            None => "SELECT COUNT(*) FROM usage_events WHERE consumer_id = $1 AND api_id = $2 \
+                     AND billable = 1 AND time_ms >= $3 AND time_ms < $4"
+                .to_owned(),
+        };
+        let (n,): (i64,) = sqlx::query_as(&sql)
+            .bind(consumer_id)
+            .bind(api_id)
+            .bind(piece.from)
+            .bind(piece.to)
+            .fetch_one(&mut *conn)
+            .await?;
+        total = total.saturating_add(n);
     }
-    // Whole hours from the hourly roll-ups; the partial hours at either end (a subscription
-    // starting or a plan changing mid-hour) from the ledger itself, so no call is dropped
-    // or counted in two segments.
-    let first_hour = (from + HOUR - 1).div_euclid(HOUR) * HOUR;
-    let last_hour = to.div_euclid(HOUR) * HOUR;
-    if first_hour >= last_hour {
-        return ledger_usage(conn, consumer_id, api_id, (from, to)).await;
-    }
-    // SUM of BIGINT is NUMERIC on PostgreSQL; the cast keeps the result an integer on both.
-    let (sum,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
-         WHERE granularity = 'hour' AND consumer_id = $1 AND api_id = $2 \
-         AND bucket_start >= $3 AND bucket_start < $4",
-    )
-    .bind(consumer_id)
-    .bind(api_id)
-    .bind(first_hour)
-    .bind(last_hour)
-    .fetch_one(&mut *conn)
-    .await?;
-    let head = ledger_usage(&mut *conn, consumer_id, api_id, (from, first_hour)).await?;
-    let tail = ledger_usage(&mut *conn, consumer_id, api_id, (last_hour, to)).await?;
-    Ok(u64::try_from(sum).unwrap_or(0) + head + tail)
-}
-
-/// Billable events of the consumer on the API in `[from, to)`, from the ledger.
-async fn ledger_usage(
-    conn: &mut AnyConnection,
-    consumer_id: &str,
-    api_id: &str,
-    (from, to): (i64, i64),
-) -> Result<u64, AppError> {
-    if from >= to {
-        return Ok(0);
-    }
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM usage_events WHERE consumer_id = $1 AND api_id = $2 \
-         AND billable = 1 AND time_ms >= $3 AND time_ms < $4",
-    )
-    .bind(consumer_id)
-    .bind(api_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(conn)
-    .await?;
-    Ok(u64::try_from(n).unwrap_or(0))
+    Ok(u64::try_from(total).unwrap_or(0))
 }
 
 /// Rates every subscription of `consumer_id` that overlaps `period`.

@@ -130,7 +130,7 @@ pub async fn generate_invoice(
             id: consumer_id,
         });
     }
-    crate::usage::fold::catch_up(&state.db).await?;
+    crate::usage::fold::catch_up(&state.ledger).await?;
     let mut tx = crate::db::begin(&state.db).await?;
     let existing = store::find(&mut tx, &consumer_id, start).await?;
     if let Some(row) = &existing {

@@ -225,7 +225,7 @@ pub async fn catalog_page(
     headers: HeaderMap,
 ) -> Result<Response, PortalError> {
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
-    let board = SloBoard::load(&state.db, now_ms(), settings.slo_objective, None).await?;
+    let board = SloBoard::load(&state.ledger, now_ms(), settings.slo_objective, None).await?;
     let apis = published_apis(&state.db)
         .await?
         .into_iter()
@@ -251,7 +251,7 @@ pub async fn api_page(
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
     let api = published_api(&state.db, &id).await?;
     let plans = open_plans(&state.db, &id, session.user.as_ref()).await?;
-    let slo = SloBoard::load(&state.db, now_ms(), settings.slo_objective, Some(&id))
+    let slo = SloBoard::load(&state.ledger, now_ms(), settings.slo_objective, Some(&id))
         .await?
         .badge(&id);
     let html = render(&ApiPage {

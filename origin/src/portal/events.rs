@@ -41,7 +41,7 @@ pub async fn events_page(
 ) -> Result<Response, PortalError> {
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
     let user = session.user()?;
-    let alerts = list_alerts(&state.db, Some(&user.consumer_id), None, SHOWN).await?;
+    let alerts = list_alerts(&state.ledger, Some(&user.consumer_id), None, SHOWN).await?;
     let events = alerts
         .into_iter()
         .map(|a| EventLine {

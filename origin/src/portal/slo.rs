@@ -2,7 +2,7 @@
 //! day roll-ups (requests, 5xx answers, latency), assessed by core's `assess_slo` against
 //! the objective from `TOLLGATE_SLO_AVAILABILITY`.
 
-use crate::db::Db;
+use crate::usage::ledger::Ledger;
 use std::collections::HashMap;
 use tollgate_core::slo::{assess_slo, Objective, SloReport, Traffic, WINDOW_DAYS};
 use tollgate_core::usage::rollup::{bucket_start, Granularity};
@@ -77,11 +77,12 @@ impl SloBadge {
 /// integer `SUM()` fails on overflow in SQLite and PostgreSQL (a 500 for the catalog);
 /// counts grow by one per event and cannot reach it.
 async fn traffic_by_api(
-    db: &Db,
+    ledger: &Ledger,
     now_ms: i64,
     only: Option<&str>,
 ) -> Result<HashMap<String, Traffic>, sqlx::Error> {
-    crate::usage::fold::catch_up(db).await?;
+    crate::usage::fold::catch_up(ledger).await?;
+    let db = ledger.db();
     let day = Granularity::Day;
     let since = bucket_start(now_ms, day) - (WINDOW_DAYS - 1) * day.width_ms();
     let filter = if only.is_some() {
@@ -122,13 +123,13 @@ pub struct SloBoard {
 impl SloBoard {
     /// Folds pending usage in, then reads the window's roll-ups (of one API, or all).
     pub async fn load(
-        db: &Db,
+        ledger: &Ledger,
         now_ms: i64,
         objective: Objective,
         only: Option<&str>,
     ) -> Result<SloBoard, sqlx::Error> {
         Ok(SloBoard {
-            traffic: traffic_by_api(db, now_ms, only).await?,
+            traffic: traffic_by_api(ledger, now_ms, only).await?,
             objective,
         })
     }

@@ -11,6 +11,7 @@ use crate::admin::plan_limits::quota_algorithm;
 use crate::admin::plans::Quota;
 use crate::clock::{format_rfc3339, now_ms};
 use crate::db::Db;
+use crate::usage::ledger::Ledger;
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -131,8 +132,13 @@ async fn chart(
 }
 
 /// The hourly and daily charts of a consumer.
-pub async fn usage_data(db: &Db, consumer_id: &str, now: i64) -> Result<UsageData, sqlx::Error> {
-    crate::usage::fold::catch_up(db).await?;
+pub async fn usage_data(
+    ledger: &Ledger,
+    consumer_id: &str,
+    now: i64,
+) -> Result<UsageData, sqlx::Error> {
+    crate::usage::fold::catch_up(ledger).await?;
+    let db = ledger.db();
     Ok(UsageData {
         hour: chart(db, consumer_id, Granularity::Hour, HOURS, now).await?,
         day: chart(db, consumer_id, Granularity::Day, DAYS, now).await?,
@@ -220,7 +226,7 @@ pub async fn usage_page(
     let (session, cookie) = session::visit(&state.db, &settings, &headers).await?;
     let user = session.user()?;
     let now = now_ms();
-    let data = usage_data(&state.db, &user.consumer_id, now).await?;
+    let data = usage_data(&state.ledger, &user.consumer_id, now).await?;
     let tables = vec![
         table("Requests per day and key", &data.day, &data.day.keys),
         table("Requests per day and API", &data.day, &data.day.apis),
@@ -247,6 +253,6 @@ pub async fn usage_json(
         let body = HashMap::from([("detail", "Log in to the portal to see your usage.")]);
         return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
     };
-    let data = usage_data(&state.db, &user.consumer_id, now_ms()).await?;
+    let data = usage_data(&state.ledger, &user.consumer_id, now_ms()).await?;
     Ok(Json(data).into_response())
 }

@@ -195,7 +195,7 @@ pub async fn get_aggregates(
     for b in &binds {
         query = query.bind(b.clone());
     }
-    super::fold::catch_up(&state.db).await?;
+    super::fold::catch_up(&state.ledger).await?;
     let mut rows: BTreeMap<(i64, String), AggregateRow> = BTreeMap::new();
     for (start, grp, requests, billable, bytes_in, bytes_out, latency_ms_max) in
         query.fetch_all(&state.db).await?

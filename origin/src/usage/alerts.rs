@@ -16,10 +16,10 @@ use crate::ids::prefixed_id;
 use crate::tenancy::Tenant;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
-use tollgate_core::limits::calendar::{period_bounds, Period};
+use tollgate_core::limits::calendar::Period;
 use tollgate_core::rbac::Role;
-use tollgate_core::usage::alerts::{reached_thresholds, Threshold};
-use tollgate_core::usage::Sample;
+use tollgate_core::usage::cover::cover;
+use tollgate_core::usage::alerts::{periods_spanned, reached_thresholds, KeySpan, Threshold};
 use utoipa::ToSchema;
 
 /// Who the audit log names for alerts.
@@ -95,13 +95,14 @@ impl QuotaAlert {
 
 /// Lists alerts, newest first; `consumer_id` and `org_id` narrow it.
 pub async fn list_alerts(
-    db: &Db,
+    ledger: &super::ledger::Ledger,
     consumer_id: Option<&str>,
     org_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<QuotaAlert>, sqlx::Error> {
     // Alerts are checked as events are folded: fold what is pending so none is missing.
-    super::fold::catch_up(db).await?;
+    super::fold::catch_up(ledger).await?;
+    let db = ledger.db();
     let mut sql = format!("SELECT {ALERT_COLUMNS} FROM usage_alerts WHERE 1 = 1");
     let mut binds = Vec::new();
     for (col, v) in [("consumer_id", consumer_id), ("org_id", org_id)] {
@@ -151,40 +152,36 @@ async fn plan_quota(db: &Db, plan_id: &str) -> Result<Option<Quota>, AppError> {
         .and_then(|j| serde_json::from_str(&j).ok()))
 }
 
-/// Re-checks the quotas of the keys of just-folded events; records new alerts.
-/// Errors are logged, never returned: the events are already safely in the ledger and the
-/// aggregates, and the next fold for the same key re-checks (thresholds are "reached", not
-/// "crossed").
-pub async fn check_quotas(db: &Db, events: &[Sample]) {
-    if let Err(e) = try_check_quotas(db, events).await {
+/// Re-checks the quotas of the keys of just-folded events (their spans); records new
+/// alerts. Errors are logged, never returned: the events are already safely in the ledger
+/// and the aggregates, and the next fold for the same key re-checks (thresholds are
+/// "reached", not "crossed").
+pub async fn check_quotas(db: &Db, spans: &[KeySpan]) {
+    if let Err(e) = try_check_quotas(db, spans).await {
         tracing::warn!(error = %e, "quota alert check failed; the next batch re-checks");
     }
 }
 
-async fn try_check_quotas(db: &Db, events: &[Sample]) -> Result<(), AppError> {
+async fn try_check_quotas(db: &Db, spans: &[KeySpan]) -> Result<(), AppError> {
     let mut quotas: HashMap<String, Option<Quota>> = HashMap::new();
     let mut uses = BTreeSet::new();
-    for v in events {
-        let (consumer, key, plan) = (&v.consumer_id, &v.key_id, &v.plan_id);
-        if consumer.is_empty() || key.is_empty() || plan.is_empty() {
-            continue;
-        }
-        if !tollgate_core::usage::billable(v.status) {
-            continue;
-        }
+    for span in spans {
+        let plan = &span.plan_id;
         if !quotas.contains_key(plan) {
             quotas.insert(plan.clone(), plan_quota(db, plan).await?);
         }
         let Some(quota) = &quotas[plan] else { continue };
         let anchor = anchor_ms(quota.anchor.as_ref()).unwrap_or(0);
-        let (start, end) = period_bounds(core_period(quota.period), anchor, v.time_ms);
-        uses.insert(Use {
-            consumer_id: consumer.clone(),
-            key_id: key.clone(),
-            plan_id: plan.clone(),
-            start,
-            end,
-        });
+        let period = core_period(quota.period);
+        for (start, end) in periods_spanned(period, anchor, span.first_ms, span.last_ms) {
+            uses.insert(Use {
+                consumer_id: span.consumer_id.clone(),
+                key_id: span.key_id.clone(),
+                plan_id: plan.clone(),
+                start,
+                end,
+            });
+        }
     }
     for u in uses {
         let Some(quota) = quotas[&u.plan_id].as_ref() else {
@@ -212,47 +209,34 @@ async fn try_check_quotas(db: &Db, events: &[Sample]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Billable events of the key on the plan in `[start, end)`: whole hours from the hourly
-/// roll-ups (current: this runs after the fold), the partial hours at either
-/// end (anchored periods) from the ledger itself.
+/// Billable events of the key on the plan in `[start, end)`: whole hours and minutes from
+/// the roll-ups (current: this runs after the fold), the edges under a minute (anchored
+/// periods) from the ledger itself.
 async fn used_in_period(db: &Db, u: &Use) -> Result<i64, AppError> {
-    const HOUR: i64 = 3_600_000;
-    let first_hour = (u.start + HOUR - 1).div_euclid(HOUR) * HOUR;
-    let last_hour = u.end.div_euclid(HOUR) * HOUR;
-    if first_hour >= last_hour {
-        return count_events(db, u, u.start, u.end).await;
+    let mut total: i64 = 0;
+    for piece in cover(u.start, u.end) {
+        let sql = match piece.granularity {
+            Some(g) => format!(
+                "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
+                 WHERE granularity = '{}' AND consumer_id = $1 AND key_id = $2 AND plan_id = $3 \
+                 AND bucket_start >= $4 AND bucket_start < $5",
+                g.as_str()
+            ),
+            None => "SELECT COUNT(*) FROM usage_events WHERE consumer_id = $1 AND key_id = $2 \
+                     AND plan_id = $3 AND billable = 1 AND time_ms >= $4 AND time_ms < $5"
+                .to_owned(),
+        };
+        let (n,): (i64,) = sqlx::query_as(&sql)
+            .bind(&u.consumer_id)
+            .bind(&u.key_id)
+            .bind(&u.plan_id)
+            .bind(piece.from)
+            .bind(piece.to)
+            .fetch_one(db)
+            .await?;
+        total = total.saturating_add(n);
     }
-    let (hours,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(billable), 0) AS BIGINT) FROM usage_rollups \
-         WHERE key_id = $1 AND granularity = 'hour' AND plan_id = $2 \
-         AND bucket_start >= $3 AND bucket_start < $4",
-    )
-    .bind(&u.key_id)
-    .bind(&u.plan_id)
-    .bind(first_hour)
-    .bind(last_hour)
-    .fetch_one(db)
-    .await?;
-    let head = count_events(db, u, u.start, first_hour).await?;
-    let tail = count_events(db, u, last_hour, u.end).await?;
-    Ok(hours + head + tail)
-}
-
-async fn count_events(db: &Db, u: &Use, from: i64, to: i64) -> Result<i64, AppError> {
-    if from >= to {
-        return Ok(0);
-    }
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM usage_events WHERE key_id = $1 AND plan_id = $2 \
-         AND billable = 1 AND time_ms >= $3 AND time_ms < $4",
-    )
-    .bind(&u.key_id)
-    .bind(&u.plan_id)
-    .bind(from)
-    .bind(to)
-    .fetch_one(db)
-    .await?;
-    Ok(n)
+    Ok(total)
 }
 
 async fn record_alerts(

@@ -7,29 +7,20 @@
 //! never behind the ledger. Quota alerts are checked after each fold, from the aggregates
 //! it just made current.
 
+use super::ledger::Ledger;
 use super::store::add_to_aggregates;
-use crate::db::{self, Db};
+use crate::db::is_sqlite_pool;
+use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tollgate_core::usage::alerts::{key_spans, KeySpan};
 use tollgate_core::usage::{rollup_samples, Sample};
 
 /// Most pending rows one fold transaction takes.
 const FOLD_ROWS: i64 = 20_000;
 /// How long the background folder waits for more events before folding what it has.
 const FOLD_PAUSE: Duration = Duration::from_millis(100);
-
-static WAKE: Notify = Notify::const_new();
-
-/// One fold at a time in this process, so [`catch_up`] is a barrier: it returns only after
-/// a fold that had already taken events out of `usage_pending` has committed and checked
-/// their alerts.
-static FOLDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Tells the background folder that events are pending.
-pub fn wake() {
-    WAKE.notify_one();
-}
 
 type PendingRow = (
     i64,
@@ -69,52 +60,61 @@ fn sample(row: PendingRow) -> Sample {
     }
 }
 
-fn take_sql(db: &Db) -> &'static str {
-    // A bounded DELETE … RETURNING: SQLite addresses rows by rowid, PostgreSQL by ctid.
-    // FOR UPDATE without SKIP LOCKED: a fold waits for another origin's fold of the same
-    // rows to commit (then finds them gone), so after a fold nothing older is in flight.
-    if db.connect_options().database_url.scheme() == "sqlite" {
-        "DELETE FROM usage_pending WHERE rowid IN (SELECT rowid FROM usage_pending LIMIT $1) \
-         RETURNING time_ms, api_id, consumer_id, key_id, plan_id, status, bytes_in, bytes_out, \
-         latency_ms, meters"
-    } else {
-        "DELETE FROM usage_pending WHERE ctid IN (SELECT ctid FROM usage_pending LIMIT $1 \
-         FOR UPDATE) RETURNING time_ms, api_id, consumer_id, key_id, plan_id, \
-         status, bytes_in, bytes_out, latency_ms, meters"
-    }
+/// A bounded DELETE … RETURNING by ctid. FOR UPDATE without SKIP LOCKED: a fold waits
+/// for another origin's fold of the same rows to commit (then finds them gone), so after a
+/// fold nothing older is in flight.
+const TAKE_SQL: &str = "DELETE FROM usage_pending WHERE ctid IN (SELECT ctid FROM usage_pending \
+     LIMIT $1 FOR UPDATE) RETURNING time_ms, api_id, consumer_id, key_id, plan_id, \
+     status, bytes_in, bytes_out, latency_ms, meters";
+
+/// PostgreSQL's fold: takes a chunk of pending rows out and sums them in Rust.
+async fn fold_chunk_in_rust(
+    tx: &mut Transaction<'_, Any>,
+) -> Result<(usize, Vec<KeySpan>), sqlx::Error> {
+    let rows: Vec<PendingRow> = sqlx::query_as(TAKE_SQL)
+        .bind(FOLD_ROWS)
+        .fetch_all(&mut **tx)
+        .await?;
+    let samples: Vec<Sample> = rows.into_iter().map(sample).collect();
+    let totals: Vec<_> = rollup_samples(&samples).into_iter().collect();
+    add_to_aggregates(tx, &totals).await?;
+    Ok((samples.len(), key_spans(&samples)))
 }
 
-/// Folds one bounded chunk of pending events; how many it folded.
-async fn fold_once(db: &Db) -> Result<usize, sqlx::Error> {
-    let mut tx = db::begin(db).await?;
-    let rows: Vec<PendingRow> = sqlx::query_as(take_sql(db))
-        .bind(FOLD_ROWS)
-        .fetch_all(&mut *tx)
-        .await?;
-    if rows.is_empty() {
+/// Folds one bounded chunk of pending events, then checks the quotas of the keys in it;
+/// how many it folded.
+async fn fold_once(ledger: &Ledger) -> Result<usize, sqlx::Error> {
+    let mut conn = ledger.connection().await?;
+    let mut tx = conn.begin().await?;
+    let (n, spans) = if is_sqlite_pool(ledger.db()) {
+        super::fold_sqlite::fold_chunk(&mut tx, FOLD_ROWS).await?
+    } else {
+        fold_chunk_in_rust(&mut tx).await?
+    };
+    if n == 0 {
         tx.rollback().await?;
         return Ok(0);
     }
-    let n = rows.len();
-    let samples: Vec<Sample> = rows.into_iter().map(sample).collect();
-    let totals: Vec<_> = rollup_samples(&samples).into_iter().collect();
-    add_to_aggregates(&mut tx, &totals).await?;
     tx.commit().await?;
-    super::alerts::check_quotas(db, &samples).await;
+    drop(conn);
+    super::alerts::check_quotas(ledger.db(), &spans).await;
     Ok(n)
 }
 
-/// Folds everything pending now; how many events it folded.
-pub async fn fold_all(db: &Db) -> Result<usize, sqlx::Error> {
-    let _turn = FOLDING.lock().await;
-    fold_pending(db).await
+/// Folds everything pending now; how many events it folded. One fold at a time per
+/// ledger (its `folding` turn), so [`catch_up`] is a barrier: it returns only after a fold
+/// that had already taken events out of `usage_pending` has committed and checked their
+/// alerts.
+pub async fn fold_all(ledger: &Ledger) -> Result<usize, sqlx::Error> {
+    let _turn = ledger.folding.lock().await;
+    fold_pending(ledger).await
 }
 
-/// [`fold_all`] for a caller that holds [`FOLDING`].
-async fn fold_pending(db: &Db) -> Result<usize, sqlx::Error> {
+/// [`fold_all`] for a caller that holds the folding turn.
+async fn fold_pending(ledger: &Ledger) -> Result<usize, sqlx::Error> {
     let mut total = 0;
     loop {
-        let n = fold_once(db).await?;
+        let n = fold_once(ledger).await?;
         total += n;
         if n < usize::try_from(FOLD_ROWS).unwrap_or(usize::MAX) {
             return Ok(total);
@@ -126,25 +126,25 @@ async fn fold_pending(db: &Db) -> Result<usize, sqlx::Error> {
 /// in progress in this process to finish, alert check included, then folds what is still
 /// pending, if anything (a plain read when nothing is, so readers do not queue behind
 /// writers).
-pub async fn catch_up(db: &Db) -> Result<(), sqlx::Error> {
-    let _turn = FOLDING.lock().await;
+pub async fn catch_up(ledger: &Ledger) -> Result<(), sqlx::Error> {
+    let _turn = ledger.folding.lock().await;
     let pending: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM usage_pending LIMIT 1")
-        .fetch_optional(db)
+        .fetch_optional(ledger.db())
         .await?;
     if pending.is_some() {
-        fold_pending(db).await?;
+        fold_pending(ledger).await?;
     }
     Ok(())
 }
 
 /// Runs the background folder: after each wake-up (and at least every few seconds), waits a
 /// moment for more events, then folds everything pending.
-pub fn spawn(db: Db) {
+pub fn spawn(ledger: Arc<Ledger>) {
     tokio::spawn(async move {
         loop {
-            let _ = tokio::time::timeout(Duration::from_secs(5), WAKE.notified()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), ledger.wake.notified()).await;
             tokio::time::sleep(FOLD_PAUSE).await;
-            if let Err(e) = fold_all(&db).await {
+            if let Err(e) = fold_all(&ledger).await {
                 tracing::warn!(error = %e, "folding usage events into the aggregates failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }

@@ -5,10 +5,9 @@
 //! queued in `usage_pending` in the same transaction and folded into the aggregates
 //! shortly after (see `fold`).
 
-use super::store::{insert_events, insert_pending};
+use super::store::NewEvent;
 use crate::clock::now_ms;
 use crate::core_schemas::ProblemDoc;
-use crate::db;
 use crate::error::AppError;
 use crate::routes::AppState;
 use axum::body::Body;
@@ -16,9 +15,8 @@ use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::collections::HashSet;
 use tollgate_core::usage::rollup::{admit_time, GRACE_MS};
-use tollgate_core::usage::{validate, UsageEvent, ValidEvent};
+use tollgate_core::usage::{validate, UsageEvent};
 use utoipa::ToSchema;
 
 /// Most events in one batch.
@@ -56,11 +54,12 @@ fn reject(index: usize, id: Option<String>, reason: impl Into<String>) -> Reject
     }
 }
 
-/// Reads and checks every event; the valid ones, and the refusals with reasons.
-fn check_batch(raw: &[Box<RawValue>], now: i64) -> (Vec<ValidEvent>, Vec<RejectedEvent>) {
+/// Reads and checks every event; the valid ones (with their text as sent), and the
+/// refusals with reasons.
+fn check_batch(raw: Vec<Box<RawValue>>, now: i64) -> (Vec<NewEvent>, Vec<RejectedEvent>) {
     let mut valid = Vec::with_capacity(raw.len());
     let mut rejected = Vec::new();
-    for (index, item) in raw.iter().enumerate() {
+    for (index, item) in raw.into_iter().enumerate() {
         let text = item.get();
         if text.len() > MAX_EVENT_BYTES {
             rejected.push(reject(
@@ -85,7 +84,10 @@ fn check_batch(raw: &[Box<RawValue>], now: i64) -> (Vec<ValidEvent>, Vec<Rejecte
         };
         let id = Some(event.id.clone());
         match validate(event).and_then(|v| admit_time(v.time_ms, now, GRACE_MS).map(|()| v)) {
-            Ok(v) => valid.push(v),
+            Ok(v) => valid.push(NewEvent {
+                valid: v,
+                body: item.into(),
+            }),
             Err(reason) => rejected.push(reject(index, id, reason)),
         }
     }
@@ -127,26 +129,12 @@ pub async fn ingest_usage(
         )));
     }
     let now = now_ms();
-    let (valid, rejected) = check_batch(&raw, now);
-    // One id once per batch; sorted, so concurrent batches lock ledger rows in one order.
-    let mut seen = HashSet::new();
-    let mut unique: Vec<&ValidEvent> = valid.iter().filter(|v| seen.insert(&v.event.id)).collect();
-    unique.sort_by(|a, b| a.event.id.cmp(&b.event.id));
-    let mut tx = db::begin(&state.db).await?;
-    let inserted = insert_events(&mut tx, &unique, now).await?;
-    let new: Vec<&ValidEvent> = unique
-        .iter()
-        .copied()
-        .filter(|v| inserted.contains(&v.event.id))
-        .collect();
-    insert_pending(&mut tx, &new).await?;
-    tx.commit().await?;
-    if !new.is_empty() {
-        super::fold::wake();
-    }
+    let (valid, rejected) = check_batch(raw, now);
+    let received = valid.len();
+    let accepted = state.ledger.record(valid).await?;
     Ok(Json(IngestResult {
-        accepted: new.len(),
-        duplicates: valid.len() - new.len(),
+        accepted,
+        duplicates: received - accepted,
         rejected,
     }))
 }

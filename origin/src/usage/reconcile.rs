@@ -158,7 +158,7 @@ pub async fn get_reconciliation(
             });
         }
     }
-    super::fold::catch_up(&state.db).await?;
+    super::fold::catch_up(&state.ledger).await?;
     let (filter, binds) = scope(&q, &actor, 3);
     let mut days: BTreeMap<Key, DayRow> = BTreeMap::new();
     let sql = format!(
