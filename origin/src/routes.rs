@@ -315,7 +315,9 @@ mod tests {
             .await
             .unwrap();
         let state = AppState {
-            ledger: crate::usage::ledger::Ledger::open(db.clone()).await.unwrap(),
+            ledger: crate::usage::ledger::Ledger::open(db.clone())
+                .await
+                .unwrap(),
             db,
             admin_token: Arc::new(AdminToken::new("admin")),
             edge_secret: Arc::new(EdgeSecret::new("edge")),

@@ -96,7 +96,12 @@ pub const MAX_SPANNED_PERIODS: usize = 1_000;
 
 /// The `[start, end)` bounds of every quota period from the one holding `first_ms` to the
 /// one holding `last_ms`, at most [`MAX_SPANNED_PERIODS`] of them.
-pub fn periods_spanned(period: Period, anchor_ms: i64, first_ms: i64, last_ms: i64) -> Vec<(i64, i64)> {
+pub fn periods_spanned(
+    period: Period,
+    anchor_ms: i64,
+    first_ms: i64,
+    last_ms: i64,
+) -> Vec<(i64, i64)> {
     let mut out = vec![period_bounds(period, anchor_ms, first_ms)];
     while out.len() < MAX_SPANNED_PERIODS {
         let (_, end) = out[out.len() - 1];
@@ -151,10 +156,7 @@ mod tests {
     #[test]
     fn periods_spanned_walks_from_the_first_to_the_last_period() {
         const HOUR: i64 = 3_600_000;
-        assert_eq!(
-            periods_spanned(Period::Hour, 0, 10, 20),
-            vec![(0, HOUR)]
-        );
+        assert_eq!(periods_spanned(Period::Hour, 0, 10, 20), vec![(0, HOUR)]);
         assert_eq!(
             periods_spanned(Period::Hour, 0, HOUR - 1, 2 * HOUR),
             vec![(0, HOUR), (HOUR, 2 * HOUR), (2 * HOUR, 3 * HOUR)]

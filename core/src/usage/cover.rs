@@ -17,7 +17,12 @@ pub struct Segment {
 /// The pieces of `[from, to)`, in order: whole hours, then whole minutes, then raw edges.
 pub fn cover(from: i64, to: i64) -> Vec<Segment> {
     let mut out = Vec::new();
-    cover_with(&[Granularity::Hour, Granularity::Minute], from, to, &mut out);
+    cover_with(
+        &[Granularity::Hour, Granularity::Minute],
+        from,
+        to,
+        &mut out,
+    );
     out
 }
 

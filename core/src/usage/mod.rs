@@ -11,7 +11,10 @@ pub mod rollup;
 pub mod series;
 pub mod time;
 
-pub use event::{billable, time_ordered_id, validate, BILLABLE_STATUSES, UsageData, UsageEvent, ValidEvent, EVENT_TYPE};
+pub use event::{
+    billable, time_ordered_id, validate, UsageData, UsageEvent, ValidEvent, BILLABLE_STATUSES,
+    EVENT_TYPE,
+};
 pub use meters::parse_meter_header;
 pub use rollup::{
     admit_time, bucket_start, rollup, rollup_samples, Granularity, RollupKey, Sample, Totals,

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use tollgate_core::limits::calendar::Period;
 use tollgate_core::rbac::Role;
-use tollgate_core::usage::cover::cover;
 use tollgate_core::usage::alerts::{periods_spanned, reached_thresholds, KeySpan, Threshold};
+use tollgate_core::usage::cover::cover;
 use utoipa::ToSchema;
 
 /// Who the audit log names for alerts.

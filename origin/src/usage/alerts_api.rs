@@ -66,6 +66,12 @@ pub async fn get_alerts(
             });
         }
     }
-    let alerts = list_alerts(&state.ledger, q.consumer_id.as_deref(), actor.org_id(), limit).await?;
+    let alerts = list_alerts(
+        &state.ledger,
+        q.consumer_id.as_deref(),
+        actor.org_id(),
+        limit,
+    )
+    .await?;
     Ok(Json(Alerts { alerts }))
 }

@@ -2,8 +2,8 @@
 //! its fallback). Each event is checked on its own: a malformed, oversized or too-late one
 //! is listed with its reason and the rest of the batch is still recorded. Ingestion is
 //! idempotent on the event id, so redelivered batches never count twice. New events are
-//! queued in `usage_pending` in the same transaction and folded into the aggregates
-//! shortly after (see `fold`).
+//! queued in `usage_pending` in the same transaction (see `ledger` for how) and folded into
+//! the aggregates shortly after (see `fold`). A batch is answered once it is committed.
 
 use super::store::NewEvent;
 use crate::clock::now_ms;

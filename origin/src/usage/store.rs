@@ -90,7 +90,11 @@ pub async fn insert_events(
             "INSERT INTO usage_events (id, time_ms, received_at, api_id, consumer_id, key_id, \
              plan_id, status, billable, body) VALUES {} ON CONFLICT (id) DO NOTHING{}",
             binds.placeholders(chunk.len(), 10),
-            if existing.is_some() { "" } else { " RETURNING id" }
+            if existing.is_some() {
+                ""
+            } else {
+                " RETURNING id"
+            }
         );
         let mut q = sqlx::query_as::<_, (String,)>(&sql);
         for e in chunk {
@@ -142,7 +146,11 @@ async fn existing_ids(
     for e in chunk {
         q = q.bind(e.id());
     }
-    Ok(q.fetch_all(&mut **tx).await?.into_iter().map(|(id,)| id).collect())
+    Ok(q.fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
 }
 
 fn bind_key<'q>(
