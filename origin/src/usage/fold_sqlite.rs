@@ -213,6 +213,17 @@ mod tests {
             .unwrap()
     }
 
+    type MeterRow = (
+        String,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+    );
     type Row = (
         String,
         i64,
@@ -258,20 +269,11 @@ mod tests {
                 },
             );
         }
-        let meters: Vec<(
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-        )> = sqlx::query_as(&format!("SELECT {METER_COLUMNS} FROM usage_meter_rollups"))
-            .fetch_all(db)
-            .await
-            .unwrap();
+        let meters: Vec<MeterRow> =
+            sqlx::query_as(&format!("SELECT {METER_COLUMNS} FROM usage_meter_rollups"))
+                .fetch_all(db)
+                .await
+                .unwrap();
         for (g, b, c, k, a, p, meter, total, max) in meters {
             let key = RollupKey {
                 granularity: granularity(&g),
