@@ -3,7 +3,7 @@
 //! the events that were new, and the aggregate upserts a fold makes. Multi-row statements
 //! keep a batch of 1,000 to a few round trips.
 
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::HashSet;
 use tollgate_core::usage::rollup::{RollupKey, Totals};
 use tollgate_core::usage::{billable, ValidEvent};
@@ -68,11 +68,12 @@ impl Binds {
 
 /// Inserts the events into the ledger; returns the ids that were not there before.
 ///
-/// On SQLite a write transaction holds the database's only write lock, so the ids already
-/// present can be read first and the rest are exactly the new ones: a lookup that returns
-/// nothing in the usual case, where `RETURNING id` hands back every new id, each a row
-/// through the driver (measured: a third of the insert's time). PostgreSQL transactions
-/// insert concurrently, so there only `RETURNING` tells which rows were new.
+/// On SQLite a write transaction holds the database's only write lock, so rowids only grow
+/// while it runs: when a statement inserted fewer rows than it carried, the new ones are
+/// those past the largest rowid before it. Usually every row is new and nothing is read
+/// back, where `RETURNING id` hands back every new id, each a row through the driver
+/// (measured: a third of the insert's time). PostgreSQL transactions insert concurrently,
+/// so there `RETURNING` tells which rows were new.
 pub async fn insert_events(
     tx: &mut Transaction<'_, Any>,
     events: &[&NewEvent],
@@ -81,22 +82,13 @@ pub async fn insert_events(
     let binds = Binds::of(tx);
     let mut inserted = HashSet::new();
     for chunk in events.chunks(binds.rows_per_statement()) {
-        let existing = if binds.anonymous {
-            Some(existing_ids(tx, chunk).await?)
-        } else {
-            None
-        };
         let sql = format!(
             "INSERT INTO usage_events (id, time_ms, received_at, api_id, consumer_id, key_id, \
              plan_id, status, billable, body) VALUES {} ON CONFLICT (id) DO NOTHING{}",
             binds.placeholders(chunk.len(), 10),
-            if existing.is_some() {
-                ""
-            } else {
-                " RETURNING id"
-            }
+            if binds.anonymous { "" } else { " RETURNING id" }
         );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql);
+        let mut q = sqlx::query(&sql);
         for e in chunk {
             let v = &e.valid;
             let d = &v.event.data;
@@ -112,45 +104,28 @@ pub async fn insert_events(
                 .bind(i32::from(billable(d.status)))
                 .bind(&*e.body);
         }
-        match existing {
-            Some(existing) => {
-                q.fetch_all(&mut **tx).await?;
-                inserted.extend(
-                    chunk
-                        .iter()
-                        .map(|e| e.id())
-                        .filter(|id| !existing.contains(*id))
-                        .map(str::to_owned),
-                );
+        if !binds.anonymous {
+            for row in q.fetch_all(&mut **tx).await? {
+                inserted.insert(row.try_get::<String, _>(0)?);
             }
-            None => {
-                for (id,) in q.fetch_all(&mut **tx).await? {
-                    inserted.insert(id);
-                }
-            }
+            continue;
+        }
+        let (before,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) FROM usage_events")
+            .fetch_one(&mut **tx)
+            .await?;
+        let added = q.execute(&mut **tx).await?.rows_affected();
+        if usize::try_from(added).is_ok_and(|n| n == chunk.len()) {
+            inserted.extend(chunk.iter().map(|e| e.id().to_owned()));
+        } else {
+            let new: Vec<(String,)> =
+                sqlx::query_as("SELECT id FROM usage_events WHERE rowid > $1")
+                    .bind(before)
+                    .fetch_all(&mut **tx)
+                    .await?;
+            inserted.extend(new.into_iter().map(|(id,)| id));
         }
     }
     Ok(inserted)
-}
-
-/// The ids of `chunk` already in the ledger.
-async fn existing_ids(
-    tx: &mut Transaction<'_, Any>,
-    chunk: &[&NewEvent],
-) -> Result<HashSet<String>, sqlx::Error> {
-    let sql = format!(
-        "SELECT id FROM usage_events WHERE id IN ({})",
-        vec!["?"; chunk.len()].join(", ")
-    );
-    let mut q = sqlx::query_as::<_, (String,)>(&sql);
-    for e in chunk {
-        q = q.bind(e.id());
-    }
-    Ok(q.fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect())
 }
 
 fn bind_key<'q>(
