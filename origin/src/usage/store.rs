@@ -163,10 +163,10 @@ pub async fn insert_pending(
             };
             q = q
                 .bind(v.time_ms)
-                .bind(d.api_id.clone())
-                .bind(d.consumer_id.clone().unwrap_or_default())
-                .bind(d.key_id.clone().unwrap_or_default())
-                .bind(d.plan_id.clone().unwrap_or_default())
+                .bind(d.api_id.as_str())
+                .bind(d.consumer_id.as_deref().unwrap_or_default())
+                .bind(d.key_id.as_deref().unwrap_or_default())
+                .bind(d.plan_id.as_deref().unwrap_or_default())
                 .bind(i32::from(d.status))
                 .bind(clamp(d.bytes_in))
                 .bind(clamp(d.bytes_out))
