@@ -344,7 +344,41 @@ async fn ingest_while_folding_counts_every_event_once(app: TestApp) {
     assert_eq!(billable(&app, &con).await, 1_000);
 }
 
+/// Concurrent batches that share ids (on SQLite, committed together by the group commit):
+/// every id counts once, and each batch's answer accounts for every one of its events.
+async fn overlapping_concurrent_batches_each_get_their_own_answer(app: TestApp) {
+    let con = consumer_id(&app).await;
+    let now = now_ms();
+    // Batch b carries ids b*10 .. b*10+20: each overlaps the next by half.
+    let posts: Vec<_> = (0..12)
+        .map(|b| {
+            let app = app.clone();
+            let con = con.clone();
+            tokio::spawn(async move {
+                let batch: Vec<Value> = (b * 10..b * 10 + 20)
+                    .map(|i| event(&format!("evt-o-{i}"), &con, "key_o", 200, now))
+                    .collect();
+                post_events(&app, &Value::Array(batch)).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for p in posts {
+        let answer = p.await.unwrap();
+        let (a, d) = (
+            answer["accepted"].as_u64().unwrap(),
+            answer["duplicates"].as_u64().unwrap(),
+        );
+        assert_eq!(a + d, 20, "{answer}");
+        assert_eq!(answer["rejected"], json!([]));
+        accepted += a;
+    }
+    assert_eq!(accepted, 130, "ids 0..130, each once");
+    assert_eq!(billable(&app, &con).await, 130);
+}
+
 crate::both_databases!(
+    overlapping_concurrent_batches_each_get_their_own_answer,
     the_same_event_three_times_counts_once,
     fifty_concurrent_deliveries_count_once,
     a_mixed_batch_keeps_the_good_events,
