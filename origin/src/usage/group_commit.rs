@@ -7,7 +7,9 @@
 //! PostgreSQL writes each batch in the request's own transaction, in parallel.
 
 use super::ledger::Ledger;
-use super::store::{insert_events, insert_pending, NewEvent};
+use super::store::{
+    insert_events, insert_pending, last_ledger_rowid, pending_from_ledger, NewEvent,
+};
 use crate::clock::now_ms;
 use crate::error::AppError;
 use std::collections::HashMap;
@@ -115,12 +117,24 @@ pub async fn write_batches(
     unique.sort_by(|a, b| a.id().cmp(b.id()));
     let mut conn = ledger.connection().await?;
     let mut tx = conn.begin().await?;
+    // SQLite: this transaction holds the only write lock, so its new ledger rows are the
+    // ones past the largest rowid now.
+    let sqlite = tx.backend_name() == "SQLite";
+    let before = if sqlite {
+        last_ledger_rowid(&mut tx).await?
+    } else {
+        0
+    };
     let inserted = insert_events(&mut tx, &unique, now_ms()).await?;
     let new: Vec<&NewEvent> = unique
         .into_iter()
         .filter(|e| inserted.contains(e.id()))
         .collect();
-    insert_pending(&mut tx, &new).await?;
+    if sqlite {
+        pending_from_ledger(&mut tx, before).await?;
+    } else {
+        insert_pending(&mut tx, &new).await?;
+    }
     tx.commit().await?;
     let mut counts = vec![0; batches.len()];
     for e in &new {
