@@ -44,7 +44,7 @@ fn sample(row: PendingRow) -> Sample {
     let meters: BTreeMap<String, u64> = if m.is_empty() {
         BTreeMap::new()
     } else {
-        // Written by `insert_pending` from a validated event; unreadable would be a bug, and
+        // Copied from the ledger row of a validated event; unreadable would be a bug, and
         // dropping its meters beats refusing to fold its requests.
         serde_json::from_str(&m).unwrap_or_default()
     };

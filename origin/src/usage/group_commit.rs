@@ -8,7 +8,7 @@
 
 use super::ledger::Ledger;
 use super::store::{
-    insert_events, insert_pending, last_ledger_rowid, pending_from_ledger, NewEvent,
+    insert_events, last_ledger_rowid, pending_from_ledger, pending_from_ledger_ids, NewEvent,
 };
 use crate::clock::now_ms;
 use crate::error::AppError;
@@ -97,7 +97,7 @@ async fn run(ledger: Weak<Ledger>, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Writes the batches in one transaction: ledger rows (`ON CONFLICT DO NOTHING`) and, for
-/// the events that were new, pending rows. An id sent twice counts for the first batch
+/// the events that were new, pending rows copied from their ledger rows. An id sent twice counts for the first batch
 /// that carries it. Returns how many events of each batch were new.
 pub async fn write_batches(
     ledger: &Ledger,
@@ -133,7 +133,8 @@ pub async fn write_batches(
     if sqlite {
         pending_from_ledger(&mut tx, before).await?;
     } else {
-        insert_pending(&mut tx, &new).await?;
+        let ids: Vec<&str> = new.iter().map(|e| e.id()).collect();
+        pending_from_ledger_ids(&mut tx, &ids).await?;
     }
     tx.commit().await?;
     let mut counts = vec![0; batches.len()];

@@ -1,7 +1,7 @@
 //! Writes of the usage ledger: the ledger rows of one accepted batch (`INSERT … ON CONFLICT
-//! (id) DO NOTHING RETURNING id`, portable across SQLite and PostgreSQL), the pending rows of
-//! the events that were new, and the aggregate upserts a fold makes. Multi-row statements
-//! keep a batch of 1,000 to a few round trips.
+//! (id) DO NOTHING`), the pending rows of the events that were new (copied from their
+//! ledger rows inside the database), and the aggregate upserts a fold makes. Multi-row
+//! statements keep a batch of 1,000 to a few round trips.
 
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashSet;
@@ -182,34 +182,25 @@ pub async fn pending_from_ledger(
     Ok(())
 }
 
-/// Queues the new events for folding into the aggregates (`usage_pending`).
-pub async fn insert_pending(
+/// PostgreSQL: queues the events with these ids (this transaction's new ledger rows) for
+/// folding, copying their ledger columns inside the database: one bound id per event
+/// instead of every value again.
+pub async fn pending_from_ledger_ids(
     tx: &mut Transaction<'_, Any>,
-    events: &[&NewEvent],
+    ids: &[&str],
 ) -> Result<(), sqlx::Error> {
-    let binds = Binds::of(tx);
-    for chunk in events.chunks(binds.rows_per_statement()) {
+    for chunk in ids.chunks(1_000) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
         let sql = format!(
             "INSERT INTO usage_pending (time_ms, api_id, consumer_id, key_id, plan_id, status, \
-             bytes_in, bytes_out, latency_ms, meters) VALUES {}",
-            binds.placeholders(chunk.len(), 10)
+             bytes_in, bytes_out, latency_ms, meters) \
+             SELECT time_ms, api_id, consumer_id, key_id, plan_id, status, bytes_in, bytes_out, \
+             latency_ms, meters FROM usage_events WHERE id IN ({})",
+            list.join(", ")
         );
         let mut q = sqlx::query(&sql);
-        for e in chunk {
-            let v = &e.valid;
-            let d = &v.event.data;
-            let meters = meters_text(&d.meters);
-            q = q
-                .bind(v.time_ms)
-                .bind(d.api_id.as_str())
-                .bind(d.consumer_id.as_deref().unwrap_or_default())
-                .bind(d.key_id.as_deref().unwrap_or_default())
-                .bind(d.plan_id.as_deref().unwrap_or_default())
-                .bind(i32::from(d.status))
-                .bind(clamp(d.bytes_in))
-                .bind(clamp(d.bytes_out))
-                .bind(clamp(d.latency_ms))
-                .bind(meters);
+        for id in chunk {
+            q = q.bind(*id);
         }
         q.execute(&mut **tx).await?;
     }
